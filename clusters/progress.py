@@ -46,7 +46,8 @@ class Progress:
         except BaseException as err:
             record.seconds = time.monotonic() - start
             self.records.append(record)
-            self.say(f" ✗ {name} ({record.seconds:.1f} s): {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+            first_line = str(err).splitlines()[0] if str(err) else ""
+            self.say(f" ✗ {name} ({record.seconds:.1f} s): {type(err).__name__}: {first_line}")
             if isinstance(err, StepFailed | KeyboardInterrupt | SystemExit):
                 raise
             raise StepFailed(name, err) from err
