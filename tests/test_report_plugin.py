@@ -1,0 +1,189 @@
+"""A run of the suite MUST leave JUnit, Allure, HTML and JSON reports and end with the CI summary line.
+
+Each test runs a tiny fake suite (one pass, one failure, one skip) in a pytest subprocess, so its
+Allure listeners and reports stay apart from this run's own.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+FAKE_TESTS = '''
+"""DaemonSet pods MUST run on every eligible node."""
+import allure
+import pytest
+
+
+def test_lands_on_every_worker():
+    """A DaemonSet pod MUST land on each worker."""
+    with allure.step("arrange: a DaemonSet"):
+        with allure.step("wait: 3/3 scheduled"):
+            pass
+
+
+@pytest.mark.statefulset
+def test_rolls_in_reverse_order():
+    """Ordinals MUST roll from the highest down.
+    Fails on: a controller that rolls in parallel."""
+    allure.attach("web-2 Pending: 0/3 nodes match nodeSelector", name="pod status",
+                  attachment_type=allure.attachment_type.TEXT)
+    with allure.step("act: change the image"):
+        assert 1 == 2, "web-0 was updated before web-2"
+
+
+def test_needs_storage():
+    pytest.skip("no default StorageClass")
+'''
+
+FACTS_CONFTEST = """
+def pytest_wc_cluster_facts(config):
+    return {"kubernetes_version": "v1.31.0", "nodes": "4", "cni": "kindnet", "cluster": "fake-ctx"}
+"""
+
+INI = """
+[pytest]
+markers =
+    statefulset: a StatefulSet guarantee
+"""
+
+SUMMARY_LINE = "1 passed, 1 failed, 1 skipped"
+STORIES = ("test_lands_on_every_worker", "test_rolls_in_reverse_order", "test_needs_storage")
+
+
+@pytest.fixture
+def fake_suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    """The fake suite, with a conftest that answers the cluster facts hook."""
+    pytester.makeini(INI)
+    pytester.makeconftest(FACTS_CONFTEST)
+    folder = pytester.mkdir("conformance") / "daemonset"
+    folder.mkdir()
+    (folder / "test_rollout.py").write_text(FAKE_TESTS)
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run the fake suite without the cluster fixtures plugin (it needs no cluster)."""
+    return pytester.runpytest_subprocess("-p", "no:workload_conformance", "-p", "no:cacheprovider", *args)
+
+
+def test_run_ends_with_the_summary_line_and_keeps_the_exit_status(fake_suite: pytest.Pytester) -> None:
+    result = run(fake_suite, "--wc-report-dir", "out")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    lines = [line for line in result.outlines if line.strip()]
+    assert lines[-1] == SUMMARY_LINE, result.stdout.str()
+
+
+def test_run_writes_junit_xml_with_each_verdict(fake_suite: pytest.Pytester) -> None:
+    run(fake_suite, "--wc-report-dir", "out")
+    cases = {
+        case.get("name"): case for case in ET.parse(fake_suite.path / "out" / "junit.xml").iter("testcase")
+    }
+    assert set(cases) == set(STORIES)
+    failure = cases["test_rolls_in_reverse_order"].find("failure")
+    assert failure is not None and "web-0 was updated before web-2" in (failure.get("message") or "")
+    skipped = cases["test_needs_storage"].find("skipped")
+    assert skipped is not None and "no default StorageClass" in (skipped.get("message") or "")
+    assert not list(cases["test_lands_on_every_worker"])
+
+
+def test_run_writes_allure_results_with_labels_steps_and_environment(fake_suite: pytest.Pytester) -> None:
+    run(fake_suite, "--wc-report-dir", "out")
+    allure_dir = fake_suite.path / "out" / "allure-results"
+    results = [json.loads(path.read_text()) for path in allure_dir.glob("*-result.json")]
+    by_story = {}
+    for one in results:
+        labels = {label["name"]: label["value"] for label in one["labels"]}
+        by_story[labels["story"]] = (one, labels)
+    assert set(by_story) == set(STORIES)
+    failed, labels = by_story["test_rolls_in_reverse_order"]
+    assert (labels["epic"], labels["feature"]) == ("statefulset", "test_rollout")  # from the marker
+    assert by_story["test_lands_on_every_worker"][1]["epic"] == "daemonset"  # from the folder
+    assert failed["status"] == "failed"
+    assert [step["name"] for step in failed["steps"]] == ["act: change the image"]
+    assert [a["name"] for a in failed["attachments"]][:1] == ["pod status"]
+    environment = (allure_dir / "environment.properties").read_text().splitlines()
+    assert "kubernetes_version=v1.31.0" in environment
+    assert "container_runtime=unknown" in environment
+    assert json.loads((allure_dir / "categories.json").read_text())
+
+
+def test_run_writes_json_summary_with_verdicts_reasons_diagnosis_and_facts(
+    fake_suite: pytest.Pytester,
+) -> None:
+    run(fake_suite, "--wc-report-dir", "out")
+    summary = json.loads((fake_suite.path / "out" / "summary.json").read_text())
+    assert summary["summary"] == SUMMARY_LINE
+    assert summary["cluster"] == "fake-ctx"
+    assert summary["facts"]["cni"] == "kindnet" and summary["facts"]["cgroup_version"] == "unknown"
+    guarantees = {g["story"]: g for g in summary["guarantees"]}
+    assert guarantees["test_lands_on_every_worker"]["verdict"] == "passed"
+    assert (
+        guarantees["test_lands_on_every_worker"]["guarantee"] == "A DaemonSet pod MUST land on each worker."
+    )
+    assert guarantees["test_lands_on_every_worker"]["steps"][0]["steps"][0]["title"] == "wait: 3/3 scheduled"
+    skipped = guarantees["test_needs_storage"]
+    assert (skipped["verdict"], skipped["reason"]) == ("skipped", "no default StorageClass")
+    assert skipped["guarantee"] == "DaemonSet pods MUST run on every eligible node."  # the module's docstring
+    failed = guarantees["test_rolls_in_reverse_order"]
+    assert failed["verdict"] == "failed" and failed["phase"] == "call"
+    assert "web-0 was updated before web-2" in failed["reason"]
+    assert "assert 1 == 2" in failed["diagnosis"]["details"]
+    attachments = {a["name"]: a["text"] for a in failed["diagnosis"]["attachments"]}
+    assert attachments["pod status"] == "web-2 Pending: 0/3 nodes match nodeSelector"
+    assert failed["steps"][0]["outcome"] == "failed"
+    assert all(g["duration_s"] >= 0 for g in summary["guarantees"])
+
+
+def test_run_writes_a_self_contained_html_report(fake_suite: pytest.Pytester) -> None:
+    run(fake_suite, "--wc-report-dir", "out")
+    page = (fake_suite.path / "out" / "report.html").read_text()
+    assert '<table id="verdicts">' in page
+    for verdict in ("passed", "failed", "skipped"):
+        assert f'<td class="verdict {verdict}">{verdict}</td>' in page
+    assert "no default StorageClass" in page and "kindnet" in page
+    assert "<script" not in page and "http" not in page
+
+
+def test_reports_go_under_reports_runs_by_default(fake_suite: pytest.Pytester) -> None:
+    result = run(fake_suite)
+    (run_dir,) = (fake_suite.path / "reports" / "runs").iterdir()
+    assert sorted(path.name for path in run_dir.iterdir()) == [
+        "allure-results",
+        "junit.xml",
+        "report.html",
+        "summary.json",
+    ]
+    assert json.loads((run_dir / "summary.json").read_text())["run_id"] == run_dir.name
+    result.stdout.fnmatch_lines([f"reports: reports/runs/{run_dir.name}/ (*)", SUMMARY_LINE])
+
+
+def test_no_report_writes_nothing_but_still_prints_the_line(fake_suite: pytest.Pytester) -> None:
+    result = run(fake_suite, "--wc-no-report")
+    assert not (fake_suite.path / "reports").exists()
+    assert SUMMARY_LINE in result.outlines
+
+
+def test_facts_nobody_answers_are_unknown(fake_suite: pytest.Pytester) -> None:
+    (fake_suite.path / "conftest.py").write_text("")
+    run(fake_suite, "--wc-report-dir", "out")
+    summary = json.loads((fake_suite.path / "out" / "summary.json").read_text())
+    assert set(summary["facts"].values()) == {"unknown"}
+    assert summary["cluster"] == "unknown"
+
+
+def test_a_module_that_cannot_import_counts_as_failed(fake_suite: pytest.Pytester) -> None:
+    Path(fake_suite.path / "conformance" / "test_broken.py").write_text("import no_such_module\n")
+    result = run(fake_suite, "--wc-report-dir", "out")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    summary = json.loads((fake_suite.path / "out" / "summary.json").read_text())
+    (broken,) = summary["guarantees"]
+    assert broken["verdict"] == "failed" and broken["phase"] == "collect"
+    assert "no_such_module" in broken["diagnosis"]["details"]
+    assert summary["error"] == "interrupted"
+    assert "0 passed, 1 failed, 0 skipped" in result.outlines
