@@ -1,0 +1,79 @@
+"""`wc-cluster`: build the toolchain and manage kind clusters from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from clusters.cluster import Cluster, ClusterError
+from clusters.docker_engine import DockerUnavailable
+from clusters.progress import Progress, StepFailed
+from clusters.toolchain import MODES, resolve
+from clusters.topology import DEFAULT_TOPOLOGY, TopologyError
+
+DEFAULT_NAME = "wc"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wc-cluster", description=__doc__)
+    parser.add_argument("--toolchain", choices=MODES, default=None, help="default: $WC_TOOLCHAIN or auto")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", help="build (or reuse) the toolchain and print it as JSON")
+    create = sub.add_parser("create", help="create a cluster from a topology file")
+    create.add_argument("--topology", type=Path, default=DEFAULT_TOPOLOGY)
+    for name in ("create", "delete", "export-logs", "add-node", "remove-node", "kubeconfig"):
+        command = create if name == "create" else sub.add_parser(name)
+        command.add_argument("--name", default=DEFAULT_NAME, help=f"cluster name (default {DEFAULT_NAME})")
+    sub.choices["export-logs"].add_argument("destination", type=Path)
+    sub.choices["remove-node"].add_argument("node")
+    return parser
+
+
+def run_command(args: argparse.Namespace, progress: Progress) -> int:
+    toolchain = resolve(args.toolchain, progress)
+    if args.command == "build":
+        print(toolchain.to_json())
+        return 0
+    cluster = Cluster(args.name, toolchain)
+    if args.command == "create":
+        cluster.create(args.topology, progress)
+        print(cluster.kubeconfig)
+    elif args.command == "delete":
+        cluster.delete(progress)
+    elif args.command == "export-logs":
+        print(cluster.export_logs(args.destination))
+    elif args.command == "add-node":
+        joined = cluster.add_worker(progress)
+        print(
+            f"{joined.name} Ready: container {joined.container_seconds:.1f} s, "
+            f"join {joined.join_seconds:.1f} s, Ready {joined.ready_seconds:.1f} s later"
+        )
+    elif args.command == "remove-node":
+        cluster.remove_worker(args.node, progress)
+    elif args.command == "kubeconfig":
+        print(cluster.kubeconfig)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    progress = Progress()
+    try:
+        return run_command(args, progress)
+    except (DockerUnavailable, ClusterError, TopologyError) as err:
+        print(f"wc-cluster: {err}", file=sys.stderr)
+    except StepFailed as err:
+        print(f"wc-cluster: {err}", file=sys.stderr)
+        cause = err.__cause__
+        detail = getattr(cause, "output", "")
+        if detail:
+            print("\n".join(detail.strip().splitlines()[-30:]), file=sys.stderr)
+    except KeyboardInterrupt:
+        print("wc-cluster: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,300 @@
+"""A kind cluster's lifecycle: create from a topology, delete, export logs, add and remove workers.
+
+Creation and deletion go through pytest-kind's KindCluster with the toolchain's kind binary and node
+image. kind cannot add a node to a running cluster, so a worker joins the way kind starts one: a node
+container with kind's run arguments and labels on the cluster's network, then a real `kubeadm join`.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_kind import KindCluster
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from clusters.commands import CommandError, output, run
+from clusters.paths import cache_dir
+from clusters.progress import Progress
+from clusters.toolchain import Toolchain
+from clusters.topology import DEFAULT_TOPOLOGY, describe, for_host, load_topology, write_config
+
+CLUSTER_LABEL = "io.x-k8s.kind.cluster"
+ROLE_LABEL = "io.x-k8s.kind.role"
+CREATED_MARKER = "created-by-workload-conformance"
+NODE_READY_TIMEOUT = 300
+
+
+class ClusterError(RuntimeError):
+    """A cluster operation failed; the message names the cluster and the operation."""
+
+
+@dataclass(frozen=True)
+class NodeJoin:
+    """A worker that joined a running cluster, with how long each phase took."""
+
+    name: str
+    ip: str
+    container_seconds: float
+    join_seconds: float
+    ready_seconds: float
+
+
+def _worker_index(node: str, cluster: str) -> int | None:
+    match = re.fullmatch(rf"{re.escape(cluster)}-worker(\d*)", node)
+    if not match:
+        return None
+    return int(match.group(1) or 1)
+
+
+def next_worker_name(cluster: str, existing: list[str]) -> str:
+    """kind names workers <cluster>-worker, <cluster>-worker2, ...; take the next free index."""
+    indexes = [i for i in (_worker_index(n, cluster) for n in existing) if i is not None]
+    index = max(indexes, default=0) + 1
+    return f"{cluster}-worker" if index == 1 else f"{cluster}-worker{index}"
+
+
+def join_configuration(
+    *, node: str, node_ip: str, cluster: str, endpoint: str, token: str, ca_hash: str
+) -> str:
+    """A kubeadm JoinConfiguration for a worker, registered the way kind registers its workers."""
+    return f"""apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "{node}"
+  criSocket: "unix:///run/containerd/containerd.sock"
+  kubeletExtraArgs:
+    - name: "node-ip"
+      value: "{node_ip}"
+    - name: "provider-id"
+      value: "kind://docker/{cluster}/{node}"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "{endpoint}"
+    token: "{token}"
+    caCertHashes:
+      - "{ca_hash}"
+skipPhases:
+  - preflight
+"""
+
+
+def parse_join_command(line: str) -> tuple[str, str, str]:
+    """(endpoint, token, ca hash) from `kubeadm token create --print-join-command`."""
+    words = shlex.split(line)
+    try:
+        endpoint = words[words.index("join") + 1]
+        token = words[words.index("--token") + 1]
+        ca_hash = words[words.index("--discovery-token-ca-cert-hash") + 1]
+    except (ValueError, IndexError) as err:
+        raise ClusterError(f"unexpected join command from kubeadm: {line!r}") from err
+    return endpoint, token, ca_hash
+
+
+@retry(
+    stop=stop_after_delay(120),
+    wait=wait_fixed(0.5),
+    retry=retry_if_exception_type(CommandError),
+    reraise=True,
+)
+def _wait_node_container_booted(container: str) -> None:
+    state = run(["docker", "exec", container, "systemctl", "is-system-running"], check=False).stdout.strip()
+    if state not in ("running", "degraded"):
+        raise CommandError(
+            ["systemctl", "is-system-running"], 1, f"{container}: systemd is {state or 'starting'}"
+        )
+    run(["docker", "exec", container, "ctr", "version"])
+
+
+class Cluster:
+    """One kind cluster, addressed by name."""
+
+    def __init__(self, name: str, toolchain: Toolchain) -> None:
+        self.name = name
+        self.toolchain = toolchain
+        self.state_dir = cache_dir("clusters", name)
+        self.kubeconfig = self.state_dir / "kubeconfig"
+        self._kind = KindCluster(
+            name,
+            kubeconfig=self.kubeconfig,
+            image=toolchain.node_image,
+            kind_path=toolchain.kind,
+            kubectl_path=toolchain.kubectl,
+        )
+
+    # -- queries -------------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.name in output([self.toolchain.kind, "get", "clusters"]).split()
+
+    @property
+    def created_by_us(self) -> bool:
+        return (self.state_dir / CREATED_MARKER).exists()
+
+    def node_containers(self) -> list[str]:
+        return output([self.toolchain.kind, "get", "nodes", "--name", self.name]).split()
+
+    def kubectl(self, *args: str, timeout: float | None = 600) -> str:
+        return output([self.toolchain.kubectl, "--kubeconfig", self.kubeconfig, *args], timeout=timeout)
+
+    @property
+    def control_plane(self) -> str:
+        return f"{self.name}-control-plane"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def create(self, topology: Path = DEFAULT_TOPOLOGY, progress: Progress | None = None) -> None:
+        """Create the cluster and wait until every node is Ready. On failure the node logs are
+        exported next to the kubeconfig before the half-made cluster is deleted."""
+        progress = progress or Progress()
+        config = load_topology(topology)
+        if self.exists():
+            raise ClusterError(f"kind cluster {self.name!r} exists already: delete it or reuse it")
+        config_file = write_config(for_host(config), self.state_dir / "kind-config.yaml")
+        self.kubeconfig.unlink(missing_ok=True)
+        (self.state_dir / CREATED_MARKER).unlink(missing_ok=True)
+        try:
+            with progress.step(
+                f"Creating kind cluster {self.name!r} ({describe(config)}, {self.toolchain.node_image})"
+            ):
+                self._kind.create(config_file=config_file)
+                (self.state_dir / CREATED_MARKER).write_text(self.toolchain.node_image + "\n")
+            if self.toolchain.mode == "official":  # the hermetic node image has it preloaded
+                with progress.step(f"Loading {self.toolchain.toolbox_image} into the nodes"):
+                    self._kind.load_docker_image(self.toolchain.toolbox_image)
+            with progress.step(f"Waiting for every node of {self.name!r} to be Ready"):
+                self.kubectl(
+                    "wait", "--for=condition=Ready", "nodes", "--all", f"--timeout={NODE_READY_TIMEOUT}s"
+                )
+        except BaseException:
+            if self.exists():
+                logs = self.state_dir / "logs-failed-create"
+                run(
+                    [self.toolchain.kind, "export", "logs", logs, "--name", self.name],
+                    check=False,
+                    timeout=300,
+                )
+                progress.say(f"   node logs of the failed create: {logs}")
+                self.delete(progress)
+            raise
+
+    def delete(self, progress: Progress | None = None) -> None:
+        progress = progress or Progress()
+        with progress.step(f"Deleting kind cluster {self.name!r}"):
+            run([self.toolchain.kind, "delete", "cluster", "--name", self.name], timeout=300)
+            (self.state_dir / CREATED_MARKER).unlink(missing_ok=True)
+
+    def export_logs(self, destination: Path) -> Path:
+        run([self.toolchain.kind, "export", "logs", destination, "--name", self.name], timeout=600)
+        return destination
+
+    # -- nodes ---------------------------------------------------------------------------------
+    def _container_inspect(self, container: str, template: str) -> str:
+        return output(["docker", "inspect", "--format", template, container])
+
+    def add_worker(self, progress: Progress | None = None) -> NodeJoin:
+        """Start a new worker node container and join it with kubeadm; returns once it is Ready."""
+        progress = progress or Progress()
+        existing = self.node_containers()
+        if self.control_plane not in existing:
+            raise ClusterError(f"cluster {self.name!r} has no {self.control_plane}: cannot join a worker")
+        node = next_worker_name(self.name, existing)
+        image = self._container_inspect(self.control_plane, "{{.Config.Image}}")
+        network = self._container_inspect(
+            self.control_plane, "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}"
+        ).split()[0]
+        started = time.monotonic()
+        with progress.step(f"Starting node container {node} ({image})"):
+            run(
+                [
+                    "docker",
+                    "run",
+                    "--name",
+                    node,
+                    "--hostname",
+                    node,
+                    "--label",
+                    f"{CLUSTER_LABEL}={self.name}",
+                    "--label",
+                    f"{ROLE_LABEL}=worker",
+                    "--privileged",
+                    "--security-opt",
+                    "seccomp=unconfined",
+                    "--security-opt",
+                    "apparmor=unconfined",
+                    "--tmpfs",
+                    "/tmp",
+                    "--tmpfs",
+                    "/run",
+                    "--volume",
+                    "/var",
+                    "--volume",
+                    "/lib/modules:/lib/modules:ro",
+                    "-e",
+                    "KIND_EXPERIMENTAL_CONTAINERD_SNAPSHOTTER",
+                    "--detach",
+                    "--tty",
+                    "--net",
+                    network,
+                    "--restart=on-failure:1",
+                    "--init=false",
+                    "--cgroupns=private",
+                    image,
+                ],
+                timeout=300,
+            )
+            _wait_node_container_booted(node)
+        container_seconds = time.monotonic() - started
+        node_ip = self._container_inspect(node, f"{{{{.NetworkSettings.Networks.{network}.IPAddress}}}}")
+        join_line = output(
+            [
+                "docker",
+                "exec",
+                self.control_plane,
+                "kubeadm",
+                "token",
+                "create",
+                "--ttl",
+                "30m",
+                "--description",
+                f"workload-conformance: join {node}",
+                "--print-join-command",
+            ]
+        )
+        endpoint, token, ca_hash = parse_join_command(join_line)
+        config = join_configuration(
+            node=node, node_ip=node_ip, cluster=self.name, endpoint=endpoint, token=token, ca_hash=ca_hash
+        )
+        join_started = time.monotonic()
+        with progress.step(f"Joining {node} ({node_ip}) with kubeadm join"):
+            run(["docker", "exec", "-i", node, "sh", "-c", "cat > /kind/kubeadm.conf"], input=config)
+            run(["docker", "exec", node, "kubeadm", "join", "--config", "/kind/kubeadm.conf"], timeout=600)
+        join_seconds = time.monotonic() - join_started
+        ready_started = time.monotonic()
+        with progress.step(f"Waiting for node {node} to be Ready"):
+            run(
+                [
+                    self.toolchain.kubectl,
+                    "--kubeconfig",
+                    self.kubeconfig,
+                    "wait",
+                    "--for=create",
+                    f"node/{node}",
+                    "--timeout=120s",
+                ],
+                timeout=180,
+            )
+            self.kubectl("wait", "--for=condition=Ready", f"node/{node}", f"--timeout={NODE_READY_TIMEOUT}s")
+        return NodeJoin(node, node_ip, container_seconds, join_seconds, time.monotonic() - ready_started)
+
+    def remove_worker(self, node: str, progress: Progress | None = None) -> None:
+        """Remove a worker: its container (and its volumes) and its Node object."""
+        progress = progress or Progress()
+        labels = self._container_inspect(node, "{{json .Config.Labels}}")
+        if f'"{CLUSTER_LABEL}":"{self.name}"' not in labels or f'"{ROLE_LABEL}":"worker"' not in labels:
+            raise ClusterError(f"{node} is not a worker node of kind cluster {self.name!r}")
+        with progress.step(f"Removing worker {node} (container and Node object)"):
+            run(["docker", "rm", "--force", "--volumes", node], timeout=300)
+            self.kubectl("delete", "node", node, "--ignore-not-found", "--wait=true", "--timeout=120s")
+            self.kubectl("wait", "--for=delete", f"node/{node}", "--timeout=120s")

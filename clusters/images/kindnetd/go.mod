@@ -1,0 +1,3 @@
+module workload-conformance/kindnetd
+
+go 1.24
