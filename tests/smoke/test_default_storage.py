@@ -5,8 +5,7 @@ from __future__ import annotations
 from kubernetes import client
 
 from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pods import create_pod_and_wait, exec_in_pod, toolbox_pod
-from fixtures.waits import NotYet, wait_for
+from fixtures.pods import create_pod_and_wait, delete_pod_and_wait, exec_in_pod, toolbox_pod
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 
@@ -39,15 +38,7 @@ def test_claim_binds_and_keeps_a_file_across_pod_deletion(
     assert claim.status.phase == "Bound", f"claim data is {claim.status.phase}"
     volume = claim.spec.volume_name
 
-    wc_cluster.core.delete_namespaced_pod("writer", namespace, grace_period_seconds=0)
-
-    def writer_gone() -> bool:
-        pods = wc_cluster.core.list_namespaced_pod(namespace, field_selector="metadata.name=writer").items
-        if pods:
-            raise NotYet(f"writer still {pods[0].status.phase}")
-        return True
-
-    wait_for(writer_gone, "pod writer deleted", timeout=120, subject=f"pod {namespace}/writer")
+    delete_pod_and_wait(wc_cluster.core, namespace, "writer")
     create_pod_and_wait(
         wc_cluster.core, namespace, toolbox_pod("reader", wc_cluster.toolbox_image, volumes={"/data": "data"})
     )

@@ -6,7 +6,7 @@ import pytest
 from kubernetes.client.rest import ApiException
 
 from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pods import create_pod_and_wait, toolbox_pod
+from fixtures.pods import create_pod_and_wait, delete_pod_and_wait, toolbox_pod
 
 pytestmark = pytest.mark.disruptive
 
@@ -24,6 +24,8 @@ def test_added_node_becomes_ready_runs_a_pod_and_is_gone_once_removed(
             wc_cluster.core, namespace, toolbox_pod("on-new-node", wc_cluster.toolbox_image, node=joined.name)
         )
         assert pod.spec.node_name == joined.name
+        # a pod left on a vanished node waits for the pod garbage collector: delete it first
+        delete_pod_and_wait(wc_cluster.core, namespace, "on-new-node")
     finally:
         wc_cluster.kind.remove_worker(joined.name)
     with pytest.raises(ApiException) as lookup:

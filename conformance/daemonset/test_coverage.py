@@ -1,0 +1,43 @@
+"""A DaemonSet runs exactly one available pod on every eligible node and none elsewhere."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+
+from fixtures.cluster_access import ClusterUnderTest
+from fixtures.eligibility import eligible_nodes
+from fixtures.events import recent_events
+from fixtures.waits import wait_for
+from fixtures.workloads import daemonset_covers_eligible_nodes, daemonset_manifest
+
+pytestmark = pytest.mark.daemonset
+
+
+def test_daemonset_covers_every_eligible_node(wc_cluster: ClusterUnderTest, namespace: str) -> None:
+    """Every node the DaemonSet controller must serve (taints, tolerations, selectors) MUST run exactly one
+    Ready pod of it, no other node may run one, and status desired/current/ready/updated/available MUST
+    equal the eligible count with nothing misscheduled, at the current observedGeneration.
+
+    Fails on: a cluster whose kube-controller-manager runs without the daemonset controller (no pods, the
+    message names every node lacking its pod), or where a node never becomes Ready for pods."""
+    with allure.step("arrange: list the nodes and which of them the DaemonSet must cover"):
+        nodes = wc_cluster.core.list_node().items
+        manifest = daemonset_manifest("agent", wc_cluster.toolbox_image)
+        verdicts = eligible_nodes(nodes, manifest.spec.template.spec)
+        allure.attach("\n".join(str(v) for v in verdicts), "eligibility", allure.attachment_type.TEXT)
+        assert any(v.eligible for v in verdicts), f"no node is eligible: {verdicts}"
+
+    with allure.step("act: create the DaemonSet"):
+        wc_cluster.apps.create_namespaced_daemon_set(namespace, manifest)
+
+    with allure.step("observe: one Ready pod per eligible node, none elsewhere, status agrees"):
+        ds, expected, by_node = wait_for(
+            lambda: daemonset_covers_eligible_nodes(wc_cluster.apps, wc_cluster.core, namespace, "agent"),
+            f"one Ready pod on each of {sorted(v.node for v in verdicts if v.eligible)} and none elsewhere",
+            timeout=180,
+            subject=f"apps/v1 DaemonSet {namespace}/agent",
+            diagnose=lambda: recent_events(wc_cluster.core, namespace),
+        )
+        assert set(by_node) == expected
+        assert ds.status.number_misscheduled == 0
