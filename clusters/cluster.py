@@ -17,6 +17,7 @@ from pytest_kind import KindCluster
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from clusters.commands import CommandError, output, run
+from clusters.host_limits import check_room_for_nodes
 from clusters.paths import cache_dir
 from clusters.progress import Progress
 from clusters.toolchain import Toolchain
@@ -26,6 +27,7 @@ CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 ROLE_LABEL = "io.x-k8s.kind.role"
 CREATED_MARKER = "created-by-workload-conformance"
 NODE_READY_TIMEOUT = 300
+CREATE_TIMEOUT = 900
 
 
 class ClusterError(RuntimeError):
@@ -151,6 +153,9 @@ class Cluster:
         config = load_topology(topology)
         if self.exists():
             raise ClusterError(f"kind cluster {self.name!r} exists already: delete it or reuse it")
+        no_room = check_room_for_nodes(len(config.get("nodes") or [None]))
+        if no_room:
+            raise ClusterError(f"cannot create kind cluster {self.name!r}: {no_room}")
         config_file = write_config(for_host(config), self.state_dir / "kind-config.yaml")
         self.kubeconfig.unlink(missing_ok=True)
         (self.state_dir / CREATED_MARKER).unlink(missing_ok=True)
@@ -158,7 +163,24 @@ class Cluster:
             with progress.step(
                 f"Creating kind cluster {self.name!r} ({describe(config)}, {self.toolchain.node_image})"
             ):
-                self._kind.create(config_file=config_file)
+                # kind directly, not KindCluster.create: that one has no timeout, and a node whose
+                # kubeadm join hangs would hang the run
+                run(
+                    [
+                        self.toolchain.kind,
+                        "create",
+                        "cluster",
+                        "--name",
+                        self.name,
+                        "--image",
+                        self.toolchain.node_image,
+                        "--kubeconfig",
+                        self.kubeconfig,
+                        "--config",
+                        config_file,
+                    ],
+                    timeout=CREATE_TIMEOUT,
+                )
                 (self.state_dir / CREATED_MARKER).write_text(self.toolchain.node_image + "\n")
             if self.toolchain.mode == "official":  # the hermetic node image has it preloaded
                 with progress.step(f"Loading {self.toolchain.toolbox_image} into the nodes"):
@@ -199,6 +221,9 @@ class Cluster:
         existing = self.node_containers()
         if self.control_plane not in existing:
             raise ClusterError(f"cluster {self.name!r} has no {self.control_plane}: cannot join a worker")
+        no_room = check_room_for_nodes(1)
+        if no_room:
+            raise ClusterError(f"cannot add a worker to {self.name!r}: {no_room}")
         node = next_worker_name(self.name, existing)
         image = self._container_inspect(self.control_plane, "{{.Config.Image}}")
         network = self._container_inspect(
