@@ -22,7 +22,7 @@ from clusters.versions import Versions, load
 
 # Bump when the image recipes change, so cached images are rebuilt.
 IMAGE_RECIPE = "2"
-IMAGE_PREFIX = "localhost/workload-conformance"
+IMAGE_PREFIX = os.environ.get("WC_IMAGE_PREFIX", "localhost/workload-conformance")
 HOST_BUILD_PACKAGES = {"debootstrap": "debootstrap", "gcc": "gcc", "pkg-config": "pkg-config"}
 HOST_BUILD_HEADERS = {
     "/usr/include/seccomp.h": "libseccomp-dev",

@@ -7,9 +7,7 @@ import pytest
 
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.eligibility import eligible_nodes
-from fixtures.events import recent_events
-from fixtures.waits import wait_for
-from fixtures.workloads import daemonset_covers_eligible_nodes, daemonset_manifest
+from fixtures.workloads import daemonset_manifest, wait_for_daemonset_coverage
 
 pytestmark = pytest.mark.daemonset
 
@@ -32,12 +30,9 @@ def test_daemonset_covers_every_eligible_node(wc_cluster: ClusterUnderTest, name
         wc_cluster.apps.create_namespaced_daemon_set(namespace, manifest)
 
     with allure.step("observe: one Ready pod per eligible node, none elsewhere, status agrees"):
-        ds, expected, by_node = wait_for(
-            lambda: daemonset_covers_eligible_nodes(wc_cluster.apps, wc_cluster.core, namespace, "agent"),
-            f"one Ready pod on each of {sorted(v.node for v in verdicts if v.eligible)} and none elsewhere",
-            timeout=180,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
-            diagnose=lambda: recent_events(wc_cluster.core, namespace),
+        ds, expected, by_node = wait_for_daemonset_coverage(
+            wc_cluster.apps, wc_cluster.core, namespace, "agent"
         )
+        assert expected == {v.node for v in verdicts if v.eligible}
         assert set(by_node) == expected
         assert ds.status.number_misscheduled == 0
