@@ -1,0 +1,104 @@
+"""Break a kind cluster's control plane on purpose, and mend it: the clusters the suite must fail on.
+
+kube-controller-manager runs as a static pod; editing its manifest on the control-plane node makes the
+kubelet restart it with other flags. A restart is over when a new process holds the leader lease.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from clusters.cluster import Cluster
+from clusters.commands import output, run
+
+KCM_MANIFEST = "/etc/kubernetes/manifests/kube-controller-manager.yaml"
+LEASE_TIMEOUT = 180
+# written beside the manifests' folder, not in it: the kubelet would run any file there as a static pod
+REPLACE_MANIFEST = f"cat > /kind/kcm.wc-new && mv /kind/kcm.wc-new {KCM_MANIFEST}"
+
+
+class ControlPlaneNotBack(RuntimeError):
+    pass
+
+
+def without_controllers(manifest: str, controllers: list[str]) -> str:
+    """The manifest with `-name` added to --controllers for each controller to turn off."""
+    match = re.search(r"(--controllers=)(\S+)", manifest)
+    if not match:
+        raise ValueError("kube-controller-manager manifest has no --controllers flag")
+    wanted = match.group(2).split(",") + [f"-{name}" for name in controllers]
+    return manifest[: match.start(2)] + ",".join(wanted) + manifest[match.end(2) :]
+
+
+def lease_holder(cluster: Cluster) -> str:
+    return cluster.kubectl(
+        "-n",
+        "kube-system",
+        "get",
+        "lease",
+        "kube-controller-manager",
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    )
+
+
+def wait_for_new_leader(cluster: Cluster, previous: str) -> str:
+    """Wait until a kube-controller-manager other than `previous` holds the lease."""
+
+    @retry(
+        stop=stop_after_delay(LEASE_TIMEOUT),
+        wait=wait_fixed(1),
+        retry=retry_if_exception_type(ControlPlaneNotBack),
+        reraise=True,
+    )
+    def probe() -> str:
+        holder = lease_holder(cluster)
+        if holder == previous or not holder:
+            raise ControlPlaneNotBack(
+                f"timed out after {LEASE_TIMEOUT}s waiting for a restarted kube-controller-manager on "
+                f"{cluster.control_plane} to take the lease; last holder {holder or '<none>'}"
+            )
+        return holder
+
+    return probe()
+
+
+@contextmanager
+def controllers_disabled(cluster: Cluster, controllers: list[str]) -> Iterator[None]:
+    """kube-controller-manager restarted without the named controllers; restored on exit."""
+    node = cluster.control_plane
+    original = output(["docker", "exec", node, "cat", KCM_MANIFEST])
+    holder = lease_holder(cluster)
+    run(
+        [
+            "docker",
+            "exec",
+            "-i",
+            node,
+            "sh",
+            "-c",
+            REPLACE_MANIFEST,
+        ],
+        input=without_controllers(original, controllers) + "\n",
+    )
+    try:
+        holder = wait_for_new_leader(cluster, holder)
+        yield
+    finally:
+        run(
+            [
+                "docker",
+                "exec",
+                "-i",
+                node,
+                "sh",
+                "-c",
+                REPLACE_MANIFEST,
+            ],
+            input=original + "\n",
+        )
+        wait_for_new_leader(cluster, holder)
