@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from clusters.cleanup import cleanup, connect
 from clusters.cluster import Cluster, ClusterError
 from clusters.docker_engine import DockerUnavailable
 from clusters.progress import Progress, StepFailed
@@ -27,10 +28,41 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--name", default=DEFAULT_NAME, help=f"cluster name (default {DEFAULT_NAME})")
     sub.choices["export-logs"].add_argument("destination", type=Path)
     sub.choices["remove-node"].add_argument("node")
+    cleanup_parser = sub.add_parser(
+        "cleanup",
+        help="undo node changes and delete test namespaces that interrupted runs left behind "
+        "(all of them: do not run it while a test run is in progress)",
+    )
+    target = cleanup_parser.add_mutually_exclusive_group()
+    target.add_argument("--name", default=None, help=f"kind cluster name (default {DEFAULT_NAME})")
+    target.add_argument("--kubeconfig", type=Path, default=None, help="kubeconfig of any cluster instead")
+    cleanup_parser.add_argument(
+        "--context", default=None, help="context in that kubeconfig (default: current)"
+    )
+    cleanup_parser.add_argument(
+        "--keep-namespaces", action="store_true", help="only undo node changes; leave test namespaces"
+    )
     return parser
 
 
+def run_cleanup(args: argparse.Namespace, progress: Progress) -> int:
+    """Repair marked nodes and delete the suite's namespaces; one line each, then a total."""
+    if args.kubeconfig is None:
+        args.kubeconfig = Cluster(args.name or DEFAULT_NAME, resolve(args.toolchain, progress)).kubeconfig
+    api = connect(args.kubeconfig, args.context)
+    try:
+        result = cleanup(api, namespaces=not args.keep_namespaces)
+    finally:
+        api.close()
+    for line in result.lines:
+        print(line)
+    print(result.summary())
+    return 0
+
+
 def run_command(args: argparse.Namespace, progress: Progress) -> int:
+    if args.command == "cleanup":
+        return run_cleanup(args, progress)
     toolchain = resolve(args.toolchain, progress)
     if args.command == "build":
         print(toolchain.to_json())

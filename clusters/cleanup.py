@@ -1,0 +1,84 @@
+"""What an interrupted run leaves behind, and taking it away: node changes and test namespaces."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import urllib3
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from clusters.cluster import ClusterError
+from clusters.node_markers import MarkerError, Owner, repair
+
+#: Label on every namespace the suite creates (fixtures.namespaces.OWNER_LABEL is the same string).
+OWNED_NAMESPACE_LABEL = "workload-conformance.io/owned"
+
+
+@dataclass(frozen=True)
+class CleanupResult:
+    node_changes: list[str]
+    namespaces: list[str]
+
+    @property
+    def lines(self) -> list[str]:
+        return [*self.node_changes, *self.namespaces]
+
+    def summary(self) -> str:
+        if not self.lines:
+            return "cleanup: nothing left behind"
+        return (
+            f"cleanup: {len(self.node_changes)} node change(s) undone, "
+            f"{len(self.namespaces)} namespace(s) deleted"
+        )
+
+
+def connect(kubeconfig: Path, context: str | None = None) -> client.ApiClient:
+    """An API client for the kubeconfig; ClusterError with one line when it cannot be used."""
+    if not kubeconfig.is_file():
+        raise ClusterError(f"kubeconfig {kubeconfig} does not exist")
+    try:
+        return config.new_client_from_config(config_file=str(kubeconfig), context=context)
+    except (config.ConfigException, ValueError, TypeError, KeyError) as err:
+        raise ClusterError(f"kubeconfig {kubeconfig} cannot be used: {err}") from err
+
+
+def delete_owned_namespaces(core: client.CoreV1Api) -> list[str]:
+    """Delete every namespace labelled as the suite's; one line each (without waiting for them to go)."""
+    lines = []
+    found = core.list_namespace(label_selector=f"{OWNED_NAMESPACE_LABEL}=true")
+    for namespace in sorted(found.items, key=lambda ns: ns.metadata.name):
+        name = namespace.metadata.name
+        if namespace.metadata.deletion_timestamp is not None:
+            lines.append(f"namespace {name}: already being deleted")
+            continue
+        try:
+            core.delete_namespace(name)
+        except ApiException as err:
+            if err.status == 404:
+                continue
+            raise
+        lines.append(f"namespace {name}: deleted")
+    return lines
+
+
+def cleanup(
+    api: client.ApiClient, *, keep: Callable[[Owner], bool] | None = None, namespaces: bool = True
+) -> CleanupResult:
+    """Undo every recorded node change (except runs ``keep`` accepts), then delete the suite's
+    namespaces (unless told not to). ClusterError when the API refuses or a marker cannot be read."""
+    core = client.CoreV1Api(api)
+    try:
+        node_changes = repair(core, keep=keep)
+        deleted = delete_owned_namespaces(core) if namespaces else []
+    except MarkerError as err:
+        raise ClusterError(f"cannot repair nodes: {err}") from err
+    except ApiException as err:
+        raise ClusterError(f"cleanup failed: API error {err.status} {err.reason}") from err
+    except (OSError, urllib3.exceptions.HTTPError) as err:
+        raise ClusterError(
+            f"cleanup failed: API server {api.configuration.host} does not answer: {err}"
+        ) from err
+    return CleanupResult(node_changes, deleted)

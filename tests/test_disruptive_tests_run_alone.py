@@ -1,0 +1,98 @@
+"""A test that uses ``node_changes`` MUST be marked disruptive, and under pytest-xdist no two disruptive
+tests MAY run at the same time, whatever the --dist mode.
+
+A fake suite runs in a pytest subprocess; it needs no cluster (no test in it sets up a cluster fixture).
+Its disruptive tests each take a while and log when they start and end; the intervals must not overlap.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+FAKE_TESTS = """
+import json
+import os
+import time
+
+import pytest
+
+
+def log(kind, n, start):
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    line = {"kind": kind, "n": n, "start": start, "end": time.time(), "worker": worker}
+    with open("intervals.jsonl", "a") as out:
+        out.write(json.dumps(line) + "\\n")
+
+
+@pytest.mark.disruptive
+@pytest.mark.parametrize("n", range(4))
+def test_disruptive(n):
+    start = time.time()
+    time.sleep(0.4)  # long enough for two unserialised tests to overlap
+    log("disruptive", n, start)
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_plain(n):
+    start = time.time()
+    time.sleep(0.2)
+    log("plain", n, start)
+
+
+def test_uses_node_changes(node_changes):
+    pass
+"""
+
+
+@pytest.fixture
+def fake_suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_fake=FAKE_TESTS)
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wc-no-report", *args)
+
+
+def overlaps(pytester: pytest.Pytester, kind: str) -> list[str]:
+    """Pairs of tests of this kind that ran at the same time."""
+    lines = [json.loads(line) for line in (pytester.path / "intervals.jsonl").read_text().splitlines()]
+    runs = sorted((line for line in lines if line["kind"] == kind), key=lambda line: line["start"])
+    assert len(runs) == 4, lines
+    return [
+        f"{a['kind']}[{a['n']}] on {a['worker']} ended {a['end']:.2f} after [{b['n']}] on {b['worker']} "
+        f"started {b['start']:.2f}"
+        for a, b in zip(runs, runs[1:], strict=False)
+        if a["end"] > b["start"]
+    ]
+
+
+def test_a_test_using_node_changes_is_marked_disruptive(fake_suite: pytest.Pytester) -> None:
+    result = run(fake_suite, "--collect-only", "-q", "-m", "disruptive")
+    collected = sorted(line for line in result.outlines if line.startswith("test_fake.py::"))
+    assert collected == [
+        *(f"test_fake.py::test_disruptive[{n}]" for n in range(4)),
+        "test_fake.py::test_uses_node_changes",
+    ], result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("dist", "header"),
+    [
+        ([], "disruptive tests: one at a time, grouped (--dist switched to loadgroup)"),
+        (["--dist", "load"], "disruptive tests: one at a time, not grouped with --dist load*"),
+        (["--dist", "worksteal"], "disruptive tests: one at a time, not grouped with --dist worksteal*"),
+    ],
+    ids=["default", "load", "worksteal"],
+)
+def test_under_xdist_disruptive_tests_never_overlap(
+    fake_suite: pytest.Pytester, dist: list[str], header: str
+) -> None:
+    result = run(fake_suite, "-n", "2", *dist, "-k", "not node_changes")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines([header])
+    assert overlaps(fake_suite, "disruptive") == []
