@@ -13,6 +13,7 @@ from fixtures.workloads import (
     daemon_pods_by_node,
     daemonset_covers_eligible_nodes,
     daemonset_manifest,
+    patch_container,
     revision_hash,
     wait_for_daemonset_coverage,
 )
@@ -20,11 +21,6 @@ from fixtures.workloads import (
 pytestmark = pytest.mark.daemonset
 
 ABSENT_IMAGE = "localhost/workload-conformance/absent:never"
-
-
-def _set_image(apps: client.AppsV1Api, namespace: str, image: str) -> None:
-    patch = {"spec": {"template": {"spec": {"containers": [{"name": "agent", "image": image}]}}}}
-    apps.patch_namespaced_daemon_set("agent", namespace, patch)
 
 
 def test_rollback_restores_the_previous_revision_without_restarts(
@@ -46,7 +42,7 @@ def test_rollback_restores_the_previous_revision_without_restarts(
         (original_hash,) = original_hash
 
     with allure.step("act: roll out an image that cannot start; the rollout stalls after one pod"):
-        _set_image(apps, namespace, ABSENT_IMAGE)
+        patch_container(apps, namespace, "agent", {"name": "agent", "image": ABSENT_IMAGE})
 
         def stalled() -> dict[str, list[client.V1Pod]]:
             ds = apps.read_namespaced_daemon_set("agent", namespace)
@@ -75,7 +71,7 @@ def test_rollback_restores_the_previous_revision_without_restarts(
         }
 
     with allure.step("act: roll back to the previous template"):
-        _set_image(apps, namespace, wc_cluster.toolbox_image)
+        patch_container(apps, namespace, "agent", {"name": "agent", "image": wc_cluster.toolbox_image})
 
     with allure.step("observe: every pod back on the original revision, the untouched ones not restarted"):
 

@@ -59,3 +59,11 @@ def test_surge_counts_extra_pods_side_by_side() -> None:
     ]
     assert most_surplus(events).value == 1
     assert most_unavailable(events, {"n1", "n2"}).value == 0
+
+
+def test_a_terminating_pod_is_not_counted_as_running_side_by_side() -> None:
+    events = START + [
+        rec("MODIFIED", 1, "a1", "n1", True, deleting=True),
+        rec("ADDED", 2, "a2", "n1", False),
+    ]
+    assert most_surplus(events).value == 0
