@@ -96,3 +96,39 @@ def test_under_xdist_disruptive_tests_never_overlap(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines([header])
     assert overlaps(fake_suite, "disruptive") == []
+
+
+CLUSTER_STANDIN = """
+import pytest
+
+
+@pytest.fixture
+def wc_cluster():
+    return None  # stands in for the cluster: the plain tests below count as using it
+
+
+@pytest.fixture(scope="session")
+def node_safety_net():
+    return None  # nothing to repair on a stand-in cluster
+"""
+
+
+def test_under_xdist_no_cluster_test_runs_beside_a_disruptive_one(fake_suite: pytest.Pytester) -> None:
+    """A NoExecute taint would evict other tests' pods: while a disruptive test runs, it has the cluster
+    to itself, and tests that use the cluster but change no node run beside each other."""
+    fake_suite.makeconftest(CLUSTER_STANDIN)
+    fake_suite.makepyfile(
+        test_fake=FAKE_TESTS.replace("def test_plain(n):", "def test_plain(n, wc_cluster):")
+    )
+    result = run(fake_suite, "-n", "2", "-k", "not node_changes")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    lines = [json.loads(line) for line in (fake_suite.path / "intervals.jsonl").read_text().splitlines()]
+    disruptive = [line for line in lines if line["kind"] == "disruptive"]
+    plain = [line for line in lines if line["kind"] == "plain"]
+    clashes = [
+        f"plain[{p['n']}] on {p['worker']} overlapped disruptive[{d['n']}] on {d['worker']}"
+        for d in disruptive
+        for p in plain
+        if p["start"] < d["end"] and d["start"] < p["end"]
+    ]
+    assert clashes == []
