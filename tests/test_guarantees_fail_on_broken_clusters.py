@@ -6,14 +6,22 @@ and mends the cluster afterwards, also when the case fails."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from clusters.control_plane import controllers_disabled
 from fixtures.cluster_access import ClusterUnderTest
+from fixtures.dns_answers import cluster_dns_scaled_to_zero
+from fixtures.namespaces import TEST_LABEL, create_namespace, delete_namespace
+from fixtures.waits import NotYet, wait_for
+from fixtures.workloads import daemonset_manifest, format_toleration
 
 pytestmark = pytest.mark.disruptive
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,4 +72,137 @@ def test_coverage_fails_naming_each_node_without_its_pod_when_the_daemonset_cont
     assert "timed out after" in output and "apps/v1 DaemonSet" in output, output[-3000:]
     for worker in workers:
         assert f"{worker}: no pod" in output, f"{worker} is not named as lacking its pod:\n{output[-3000:]}"
+    assert "Traceback" not in output
+
+
+NOEXECUTE_GUARANTEE = "conformance/daemonset/test_noexecute_taint_evicts_untolerating_pods.py"
+NOEXECUTE_TEST = "test_noexecute_taint_evicts_only_the_untolerating_daemon_pod"
+#: JSON patch a MutatingAdmissionPolicy applies: every DaemonSet created tolerates every taint.
+TOLERATE_EVERYTHING = (
+    '[JSONPatch{op: "add", path: "/spec/template/spec/tolerations", '
+    'value: [Object.spec.template.spec.tolerations{operator: "Exists"}]}]'
+)
+
+
+def test_noexecute_eviction_fails_naming_the_node_when_admission_makes_daemonsets_tolerate_everything(
+    wc_cluster: ClusterUnderTest,
+) -> None:
+    """Breaks the cluster with a MutatingAdmissionPolicy that gives every DaemonSet created in the
+    guarantee's namespaces a catch-all toleration (operator Exists), as cluster-wide "tolerate everything"
+    policies do. A kube-controller-manager without its taint-eviction-controller does not break this
+    guarantee: the daemonset controller deletes daemon pods on nodes with an untolerated NoExecute taint
+    itself. The policy is bound by the namespaces' test label, so only the guarantee's namespaces see it."""
+    core = wc_cluster.core
+    admission = client.AdmissionregistrationV1Api(core.api_client)
+    name = f"wc-tolerate-everything-{uuid.uuid4().hex[:6]}"
+    probe_namespace = create_namespace(core, NOEXECUTE_TEST)  # labelled as the guarantee's namespace will be
+    try:
+        label = core.read_namespace(probe_namespace).metadata.labels[TEST_LABEL]
+        try:
+            admission.create_mutating_admission_policy(
+                {
+                    "apiVersion": "admissionregistration.k8s.io/v1",
+                    "kind": "MutatingAdmissionPolicy",
+                    "metadata": {"name": name},
+                    "spec": {
+                        "failurePolicy": "Fail",
+                        "reinvocationPolicy": "Never",
+                        "matchConstraints": {
+                            "resourceRules": [
+                                {
+                                    "apiGroups": ["apps"],
+                                    "apiVersions": ["v1"],
+                                    "operations": ["CREATE"],
+                                    "resources": ["daemonsets"],
+                                }
+                            ]
+                        },
+                        "mutations": [
+                            {"patchType": "JSONPatch", "jsonPatch": {"expression": TOLERATE_EVERYTHING}}
+                        ],
+                    },
+                }
+            )
+        except ApiException as err:
+            if err.status == 404:
+                pytest.skip(
+                    "the cluster does not serve admissionregistration.k8s.io/v1 MutatingAdmissionPolicy"
+                )
+            raise
+        admission.create_mutating_admission_policy_binding(
+            {
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "MutatingAdmissionPolicyBinding",
+                "metadata": {"name": name},
+                "spec": {
+                    "policyName": name,
+                    "matchResources": {"namespaceSelector": {"matchLabels": {TEST_LABEL: label}}},
+                },
+            }
+        )
+
+        def in_force() -> None:
+            manifest = daemonset_manifest("plain", wc_cluster.toolbox_image)
+            created = wc_cluster.apps.create_namespaced_daemon_set(probe_namespace, manifest, dry_run="All")
+            tolerations = created.spec.template.spec.tolerations or []
+            if not any(t.operator == "Exists" and not t.key for t in tolerations):
+                shown = ", ".join(format_toleration(t) for t in tolerations) or "none"
+                raise NotYet(f"a DaemonSet created in {probe_namespace} has tolerations {shown}")
+
+        wait_for(
+            in_force, "DaemonSets created get a catch-all toleration", timeout=30, subject=f"policy {name}"
+        )
+        result = run_guarantee(wc_cluster, NOEXECUTE_GUARANTEE)
+    finally:
+        for delete in (
+            admission.delete_mutating_admission_policy_binding,
+            admission.delete_mutating_admission_policy,
+        ):
+            try:
+                delete(name)
+            except ApiException as err:
+                if err.status != 404:
+                    raise
+        delete_namespace(core, probe_namespace)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    failure = re.search(
+        r"pod (plain-\w+) of plain, which does not tolerate \S+:NoExecute, deleted from ([\w.-]+); "
+        r"last seen: pod \1 \(uid [\w-]+\) still on \2 \(Running\)",
+        output,
+    )
+    assert failure, f"no failure naming the node where plain's pod was not evicted:\n{output[-3000:]}"
+    workers = {
+        n.metadata.name for n in core.list_node(label_selector="!node-role.kubernetes.io/control-plane").items
+    }
+    assert failure.group(2) in workers, f"{failure.group(2)} is not a worker: {sorted(workers)}"
+    caught = f"tolerations of {failure.group(1)} besides the controller's: <any key> (Exists, any effect)"
+    assert caught in output, f"the catch-all toleration is not shown:\n{output[-3000:]}"
+    assert "Traceback" not in output
+
+
+DNS_GUARANTEE = "conformance/dns/test_headless_pod_records.py"
+
+
+def test_headless_pod_records_fail_saying_the_lookup_found_no_server_when_coredns_is_scaled_to_zero(
+    wc_cluster: ClusterUnderTest,
+) -> None:
+    """Breaks the cluster DNS by scaling kube-system/coredns to 0 (kube-dns keeps its ClusterIP but has no
+    endpoint), runs the headless pod records guarantee, and scales CoreDNS back, waiting until it is Ready
+    and serving kube-dns again, also when the case fails.
+
+    kube-proxy rejects traffic to a Service without endpoints, so dig reports "connection refused" and
+    "no servers could be reached" rather than a timeout; a proxy that drops the packets instead makes it
+    time out. Either way the failure MUST name the lookup and say no DNS server answered it."""
+    with cluster_dns_scaled_to_zero(wc_cluster.core, wc_cluster.apps):
+        result = run_guarantee(wc_cluster, DNS_GUARANTEE)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    failure = re.search(
+        r"timed out after [\d.]+s waiting for DNS from pod \S+: (web-0\.web\.\S+) answers exactly [\d.]+; "
+        r"last seen: DNS lookup of \1 from pod \S+ "
+        r"(timed out: no DNS server answered|failed: no DNS server could be reached)",
+        output,
+    )
+    assert failure, f"no failure naming the lookup no DNS server answered:\n{output[-3000:]}"
     assert "Traceback" not in output

@@ -1,0 +1,67 @@
+"""A DaemonSet runs on control-plane nodes tainted node-role.kubernetes.io/control-plane:NoSchedule only when
+it tolerates that taint."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+from kubernetes import client
+
+from fixtures.cluster_access import ClusterUnderTest
+from fixtures.workloads import (
+    CONTROL_PLANE_ROLE,
+    daemonset_manifest,
+    describe_pods,
+    wait_for_daemonset_coverage,
+)
+
+pytestmark = pytest.mark.daemonset
+
+CONTROL_PLANE_TAINT = f"{CONTROL_PLANE_ROLE}:NoSchedule"
+
+
+def test_control_plane_taint_is_covered_only_with_its_toleration(
+    wc_cluster: ClusterUnderTest, namespace: str
+) -> None:
+    """On every node tainted node-role.kubernetes.io/control-plane:NoSchedule, a DaemonSet without a
+    toleration for it MUST NOT run a pod, and the same DaemonSet with that toleration MUST run one Ready pod;
+    both MUST cover the other nodes alike.
+
+    Fails on: a daemonset controller or scheduler that ignores the control-plane taint (a pod of the
+    untolerating DaemonSet on the control plane, node and pod named in the message), or that ignores the
+    toleration (no pod of the tolerating one there, node named in the message)."""
+    core, apps = wc_cluster.core, wc_cluster.apps
+    control_planes = sorted(
+        node.metadata.name
+        for node in core.list_node().items
+        if any(
+            t.key == CONTROL_PLANE_ROLE and t.effect == "NoSchedule" and not t.value
+            for t in node.spec.taints or []
+        )
+    )
+    if not control_planes:
+        pytest.skip(f"no node carries {CONTROL_PLANE_TAINT}")
+    toleration = client.V1Toleration(key=CONTROL_PLANE_ROLE, operator="Exists", effect="NoSchedule")
+
+    with allure.step(f"act: one DaemonSet without and one with a toleration for {CONTROL_PLANE_TAINT}"):
+        apps.create_namespaced_daemon_set(namespace, daemonset_manifest("plain", wc_cluster.toolbox_image))
+        apps.create_namespaced_daemon_set(
+            namespace, daemonset_manifest("tolerating", wc_cluster.toolbox_image, tolerations=[toleration])
+        )
+
+    with allure.step(f"observe: no pod of plain on {', '.join(control_planes)}, one of tolerating on each"):
+        _, _, plain = wait_for_daemonset_coverage(apps, core, namespace, "plain", timeout=120)
+        _, _, tolerating = wait_for_daemonset_coverage(apps, core, namespace, "tolerating", timeout=120)
+        intruders = {node: plain[node] for node in control_planes if node in plain}
+        assert not intruders, (
+            f"plain does not tolerate {CONTROL_PLANE_TAINT} yet runs {describe_pods(intruders)}"
+        )
+        missing = [node for node in control_planes if node not in tolerating]
+        assert not missing, (
+            f"tolerating tolerates {CONTROL_PLANE_TAINT} yet has no pod on {', '.join(missing)}; "
+            f"its pods: {describe_pods(tolerating)}"
+        )
+        assert set(tolerating) - set(control_planes) == set(plain), (
+            f"off the control plane the two differ: plain on {sorted(plain)}, "
+            f"tolerating on {sorted(tolerating)}"
+        )

@@ -1,0 +1,115 @@
+"""A DaemonSet scoped to a node label, by nodeSelector or by required node affinity, runs only on the nodes
+carrying the label, and follows the label as it is added to and removed from nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import allure
+import pytest
+from kubernetes import client
+
+from fixtures.cluster_access import ClusterUnderTest
+from fixtures.events import recent_events
+from fixtures.node_changes import NodeChanges
+from fixtures.waits import wait_for
+from fixtures.workloads import (
+    daemonset_manifest,
+    describe_pods,
+    node_key,
+    pod_deleted,
+    untainted_workers,
+    wait_for_daemonset_coverage,
+)
+
+pytestmark = pytest.mark.daemonset
+
+VALUE = "yes"
+
+
+def by_node_selector(key: str) -> dict:
+    return {"node_selector": {key: VALUE}}
+
+
+def by_required_affinity(key: str) -> dict:
+    requirement = client.V1NodeSelectorRequirement(key=key, operator="In", values=[VALUE])
+    required = client.V1NodeSelector(
+        node_selector_terms=[client.V1NodeSelectorTerm(match_expressions=[requirement])]
+    )
+    return {
+        "affinity": client.V1Affinity(
+            node_affinity=client.V1NodeAffinity(required_during_scheduling_ignored_during_execution=required)
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [pytest.param(by_node_selector, id="nodeSelector"), pytest.param(by_required_affinity, id="affinity-In")],
+)
+def test_daemonset_runs_only_on_labelled_nodes(
+    wc_cluster: ClusterUnderTest, namespace: str, node_changes: NodeChanges, scope: Callable[[str], dict]
+) -> None:
+    """A DaemonSet whose pods select a node label MUST run a pod on a node once it carries the label, on no
+    node without it, and MUST delete the pod (by UID) of a node that loses the label, leaving the pods of
+    the nodes that keep it (same UIDs) alone.
+
+    Fails on: a daemonset controller that does not react to node label changes (no pod on the newly
+    labelled node, or the pod of the node that lost the label still running; node and pod named in the
+    message), or one that ignores the selector (pods on unlabelled nodes, named in the message)."""
+    core, apps = wc_cluster.core, wc_cluster.apps
+    workers = untainted_workers(core)
+    if len(workers) < 2:
+        pytest.skip(f"needs two schedulable untainted workers, found {workers}")
+    first, second = workers[:2]
+    key = node_key(namespace, "daemon")
+
+    with allure.step(f"arrange: a DaemonSet selecting {key}={VALUE}, which no node carries yet"):
+        manifest = daemonset_manifest("agent", wc_cluster.toolbox_image, **scope(key))
+        apps.create_namespaced_daemon_set(namespace, manifest)
+        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=60)
+        assert not expected and not by_node, f"pods before any node is labelled: {describe_pods(by_node)}"
+
+    with allure.step(f"act: label {first}"):
+        node_changes.label(first, key, VALUE)
+
+    with allure.step(f"observe: a pod on {first} and nowhere else"):
+        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+        assert set(by_node) == expected == {first}, f"labelled {first}; pods: {describe_pods(by_node)}"
+        (on_first,) = by_node[first]
+
+    with allure.step(f"act: label {second} too"):
+        node_changes.label(second, key, VALUE)
+
+    with allure.step(f"observe: a pod on {second} as well, the one on {first} untouched"):
+        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+        assert set(by_node) == expected == {first, second}, (
+            f"labelled {first} and {second}; pods: {describe_pods(by_node)}"
+        )
+        assert by_node[first][0].metadata.uid == on_first.metadata.uid, (
+            f"{on_first.metadata.name} on {first} was replaced by {by_node[first][0].metadata.name} "
+            f"when {second} was labelled"
+        )
+        (on_second,) = by_node[second]
+
+    with allure.step(f"act: remove the label from {first}"):
+        node_changes.label(first, key, None)
+
+    with allure.step(
+        f"observe: {on_first.metadata.name} on {first} deleted, {on_second.metadata.name} stays"
+    ):
+        wait_for(
+            lambda: pod_deleted(core, namespace, on_first),
+            f"pod {on_first.metadata.name} deleted after {first} lost the label {key}",
+            timeout=120,
+            subject=f"apps/v1 DaemonSet {namespace}/agent",
+            diagnose=lambda: recent_events(core, namespace),
+        )
+        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+        assert set(by_node) == expected == {second}, (
+            f"only {second} is labelled; pods: {describe_pods(by_node)}"
+        )
+        assert by_node[second][0].metadata.uid == on_second.metadata.uid, (
+            f"{on_second.metadata.name} on {second} was replaced by {by_node[second][0].metadata.name} "
+            f"when {first} lost the label"
+        )

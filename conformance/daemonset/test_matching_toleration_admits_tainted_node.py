@@ -1,0 +1,77 @@
+"""A toleration that matches a node's NoSchedule taint, by key, value and effect (Equal) or by key alone
+(Exists), lets the DaemonSet run its pod on that node."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import allure
+import pytest
+from kubernetes import client
+
+from fixtures.cluster_access import ClusterUnderTest
+from fixtures.eligibility import expected_node_names
+from fixtures.node_changes import NodeChanges
+from fixtures.workloads import (
+    daemonset_manifest,
+    describe_pods,
+    format_toleration,
+    node_key,
+    untainted_workers,
+    wait_for_daemonset_coverage,
+)
+
+pytestmark = pytest.mark.daemonset
+
+VALUE = "admitted"
+
+
+def equal(key: str) -> client.V1Toleration:
+    return client.V1Toleration(key=key, operator="Equal", value=VALUE, effect="NoSchedule")
+
+
+def exists(key: str) -> client.V1Toleration:
+    return client.V1Toleration(key=key, operator="Exists")
+
+
+@pytest.mark.parametrize(
+    "toleration",
+    [pytest.param(equal, id="Equal-key-value-effect"), pytest.param(exists, id="Exists-key-only")],
+)
+def test_matching_toleration_admits_the_tainted_node(
+    wc_cluster: ClusterUnderTest,
+    namespace: str,
+    node_changes: NodeChanges,
+    toleration: Callable[[str], client.V1Toleration],
+) -> None:
+    """A DaemonSet whose toleration matches a node's NoSchedule taint (Equal: same key, value and effect;
+    Exists: same key, any value and effect) MUST run one Ready pod on that node, as on every other node it
+    covers.
+
+    Fails on: a scheduler or daemonset controller that does not match tolerations against taints (compares
+    the value under Exists, or ignores tolerations of pod templates): no pod on the tainted node, which the
+    message names."""
+    core, apps = wc_cluster.core, wc_cluster.apps
+    workers = untainted_workers(core)
+    if not workers:
+        pytest.skip("needs a schedulable untainted worker")
+    node = workers[0]
+    key = node_key(namespace, "tolerated")
+    taint = f"{key}={VALUE}:NoSchedule"
+    manifest = daemonset_manifest("agent", wc_cluster.toolbox_image, tolerations=[toleration(key)])
+
+    with allure.step(f"arrange: taint {node} with {taint}"):
+        untainted = expected_node_names(core.list_node().items, manifest.spec.template.spec)
+        node_changes.taint(node, key, VALUE, "NoSchedule")
+
+    with allure.step(f"act: create a DaemonSet tolerating {format_toleration(toleration(key))}"):
+        apps.create_namespaced_daemon_set(namespace, manifest)
+
+    with allure.step(f"observe: a Ready pod on {node}, as on every node covered without the taint"):
+        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+        assert node in expected and node in by_node, (
+            f"no pod on {node}, which carries {taint} the DaemonSet tolerates; pods: {describe_pods(by_node)}"
+        )
+        assert expected == untainted, (
+            f"covered without the taint: {sorted(untainted)}; with {taint} on {node}: {sorted(expected)}"
+        )
