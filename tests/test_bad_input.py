@@ -1,0 +1,220 @@
+"""A cluster that cannot be used MUST be reported in one clear line, once per run, without a traceback;
+a cluster that cannot host a test MUST skip it with the reason.
+
+Each test runs a tiny suite in a pytest subprocess: the first test needing the cluster errors with the
+line, the second is skipped pointing at it, and a test that needs no cluster still passes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from fixtures.preflight import Preflight
+
+pytest_plugins = ["pytester"]
+
+NEEDS_CLUSTER = """
+def test_first(wc_cluster):
+    pass
+
+
+def test_second(namespace):
+    pass
+
+
+def test_without_a_cluster():
+    pass
+"""
+
+UNREACHABLE_KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters:
+- name: nowhere
+  cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}
+users:
+- name: someone
+  user: {token: not-a-token}
+contexts:
+- name: nowhere
+  context: {cluster: nowhere, user: someone}
+current-context: nowhere
+"""
+
+TRACEBACK_MARKERS = ("Traceback", "During handling of the above exception", "The above exception was")
+
+
+def run_needing_cluster(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_inner=NEEDS_CLUSTER)
+    return pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--wc-no-report", "-rs", *args, timeout=300
+    )
+
+
+def assert_reported_once(result: pytest.RunResult, line: str) -> None:
+    """The line is the first test's error, on its own, once; the second test is skipped pointing at it."""
+    output = result.stdout.str() + result.stderr.str()
+    for marker in TRACEBACK_MARKERS:
+        assert marker not in output, output
+    assert result.outlines.count(line) == 1, output
+    result.assert_outcomes(passed=1, errors=1, skipped=1)
+    result.stdout.fnmatch_lines([f"SKIPPED*{line} (reported as an error once, above)"])
+
+
+def existing(kubeconfig: Path | str) -> tuple[str, ...]:
+    return ("--wc-provider", "existing", "--wc-kubeconfig", str(kubeconfig))
+
+
+def test_unreachable_api_server(pytester: pytest.Pytester) -> None:
+    kubeconfig = pytester.path / "unreachable.yaml"
+    kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
+    result = run_needing_cluster(pytester, *existing(kubeconfig))
+    assert_reported_once(
+        result,
+        "cluster unavailable: API server https://127.0.0.1:1 does not answer (connection refused): "
+        "check that the cluster runs and the kubeconfig points at it",
+    )
+
+
+def test_kubeconfig_that_is_not_yaml(pytester: pytest.Pytester) -> None:
+    kubeconfig = pytester.path / "garbage.yaml"
+    kubeconfig.write_text("clusters: [one\n  : }}\n")
+    result = run_needing_cluster(pytester, *existing(kubeconfig))
+    assert_reported_once(
+        result,
+        f"cluster unavailable: kubeconfig {kubeconfig} is not valid YAML: "
+        "expected ',' or ']', but got ':' at line 2, column 3",
+    )
+
+
+def test_kubeconfig_that_is_yaml_but_no_kubeconfig(pytester: pytest.Pytester) -> None:
+    kubeconfig = pytester.path / "words.yaml"
+    kubeconfig.write_text("just some words\n")
+    result = run_needing_cluster(pytester, *existing(kubeconfig))
+    assert_reported_once(
+        result,
+        f"cluster unavailable: kubeconfig {kubeconfig} is not a kubeconfig (it holds a str): "
+        "pass --wc-kubeconfig with one",
+    )
+
+
+def test_missing_kubeconfig(pytester: pytest.Pytester) -> None:
+    kubeconfig = pytester.path / "absent.yaml"
+    result = run_needing_cluster(pytester, *existing(kubeconfig))
+    assert_reported_once(
+        result,
+        f"cluster unavailable: kubeconfig {kubeconfig} does not exist: "
+        "pass --wc-kubeconfig with a readable file",
+    )
+
+
+def test_no_docker_for_the_kind_provider(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    result = run_needing_cluster(pytester, "--wc-provider", "kind", "--wc-cluster-name", "wc-nodocker")
+    assert_reported_once(
+        result,
+        "cluster unavailable: no Docker engine answers at unix:///nonexistent.sock (DOCKER_HOST): "
+        "start that engine, or unset DOCKER_HOST to let this tool start a local one, then rerun",
+    )
+
+
+# --- a cluster too small for the test: skipped with the reason -------------------------------------
+
+FAKE_CLUSTER_CONFTEST = """
+import pytest
+
+from fixtures.plugin import preflight_key
+from fixtures.preflight import NodeInfo, Preflight, StorageClassInfo
+
+CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+
+@pytest.fixture(scope="session")
+def wc_cluster(pytestconfig):
+    '''A one-node cluster with no default StorageClass, as the preflight would have read it.'''
+    pytestconfig.stash[preflight_key] = Preflight(
+        cluster="one-node",
+        server_version="v1.37.1",
+        nodes=(NodeInfo("solo-control-plane", ready=True, labels={CONTROL_PLANE: ""}),),
+        storage_classes=(StorageClassInfo("manual", "kubernetes.io/no-provisioner"),),
+    )
+    return object()
+
+
+@pytest.fixture(scope="session")
+def node_safety_net():
+    '''The fake cluster has no nodes whose changes need undoing.'''
+    yield
+"""
+
+NEEDS_MORE = """
+import pytest
+
+
+@pytest.mark.min_workers(3)
+def test_spreads_over_three_workers(wc_cluster):
+    pass
+
+
+@pytest.mark.storage
+def test_claims_a_volume(wc_cluster):
+    pass
+
+
+def test_asks_for_two_workers(require_workers):
+    require_workers(2)
+
+
+def test_one_worker_is_enough(require_workers):
+    assert require_workers(1) == ["solo-control-plane"]
+"""
+
+
+def test_one_node_cluster_and_no_default_storage_class_skip_with_reasons(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(FAKE_CLUSTER_CONFTEST)
+    pytester.makepyfile(test_inner=NEEDS_MORE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wc-no-report", "-rs", timeout=300)
+    result.assert_outcomes(passed=1, skipped=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "SKIPPED*needs 3 schedulable worker nodes, the cluster has 1: solo-control-plane",
+            "SKIPPED*needs 2 schedulable worker nodes, the cluster has 1: solo-control-plane",
+            "SKIPPED*no default StorageClass: found manual (kubernetes.io/no-provisioner), "
+            "none annotated storageclass.kubernetes.io/is-default-class=true",
+        ]
+    )
+
+
+TOO_MANY_WORKERS = """
+import pytest
+
+
+@pytest.mark.min_workers(10)
+def test_needs_ten_workers(namespace):
+    raise AssertionError("must not run: the cluster has fewer workers")
+"""
+
+
+def test_real_cluster_with_too_few_workers_skips_naming_its_nodes(
+    pytester: pytest.Pytester, inner_cluster_args: list[str], preflight: Preflight
+) -> None:
+    pytester.makepyfile(test_inner=TOO_MANY_WORKERS)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--wc-no-report", "-rs", *inner_cluster_args, timeout=300
+    )
+    result.assert_outcomes(skipped=1)
+    # which nodes are schedulable may change while other runs taint nodes of a shared cluster: check the
+    # reason's form, and that it accounts for every node
+    pattern = re.compile(
+        r"SKIPPED \[1\] .*: needs 10 schedulable worker nodes, the cluster has (\d+): ([\w.-]+(?:, [\w.-]+)*)"
+        r"(?: \(not schedulable: (.*)\))?$"
+    )
+    match = next(filter(None, map(pattern.match, result.outlines)), None)
+    assert match is not None, result.stdout.str()
+    listed = match.group(2).split(", ")
+    assert int(match.group(1)) == len(listed) < 10
+    unusable = match.group(3) or ""
+    for node in preflight.nodes:
+        assert node.name in listed or f"{node.name} " in unusable, (node.name, match.group(0))
