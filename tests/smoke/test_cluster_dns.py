@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from kubernetes import client
 
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.pods import create_pod_and_wait, resolve_a_records, toolbox_pod
 from fixtures.waits import NotYet, wait_for
+
+pytestmark = pytest.mark.dns
 
 
 def test_pod_resolves_the_kubernetes_service(wc_cluster: ClusterUnderTest, namespace: str) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from kubernetes import client
 
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.pods import create_pod_and_wait, delete_pod_and_wait, exec_in_pod, toolbox_pod
+
+pytestmark = pytest.mark.storage
 
 DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
 
