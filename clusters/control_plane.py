@@ -67,38 +67,20 @@ def wait_for_new_leader(cluster: Cluster, previous: str) -> str:
     return probe()
 
 
+def _write_manifest(node: str, text: str) -> None:
+    run(["docker", "exec", "-i", node, "sh", "-c", REPLACE_MANIFEST], input=text + "\n")
+
+
 @contextmanager
 def controllers_disabled(cluster: Cluster, controllers: list[str]) -> Iterator[None]:
     """kube-controller-manager restarted without the named controllers; restored on exit."""
     node = cluster.control_plane
     original = output(["docker", "exec", node, "cat", KCM_MANIFEST])
     holder = lease_holder(cluster)
-    run(
-        [
-            "docker",
-            "exec",
-            "-i",
-            node,
-            "sh",
-            "-c",
-            REPLACE_MANIFEST,
-        ],
-        input=without_controllers(original, controllers) + "\n",
-    )
+    _write_manifest(node, without_controllers(original, controllers))
     try:
         holder = wait_for_new_leader(cluster, holder)
         yield
     finally:
-        run(
-            [
-                "docker",
-                "exec",
-                "-i",
-                node,
-                "sh",
-                "-c",
-                REPLACE_MANIFEST,
-            ],
-            input=original + "\n",
-        )
+        _write_manifest(node, original)
         wait_for_new_leader(cluster, holder)
