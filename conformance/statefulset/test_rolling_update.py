@@ -1,0 +1,86 @@
+"""A StatefulSet rolling update replaces its pods one at a time from the highest ordinal down, each
+replacement Ready before the next old pod goes, and ends with every pod at the update revision."""
+
+from __future__ import annotations
+
+import allure
+import pytest
+
+from fixtures.cluster_access import ClusterUnderTest
+from fixtures.event_recorder import PodRecord
+from fixtures.statefulsets import (
+    change_template,
+    new_update_revision,
+    revision_of,
+    statefulset_manifest,
+    wait_for_statefulset_ready,
+)
+from fixtures.waits import wait_for
+from fixtures.workloads import APP_LABEL
+
+pytestmark = pytest.mark.statefulset
+
+
+def test_rolling_update_replaces_pods_in_reverse_ordinal_order(
+    wc_cluster: ClusterUnderTest, namespace: str, pod_events
+) -> None:
+    """After a template change, the old pods MUST begin terminating in the order web-2, web-1, web-0;
+    the new web-2 MUST be Ready before the old web-1's deletion starts, and the new web-1 before the old
+    web-0's. At the end every pod MUST carry the update revision and status.currentRevision MUST equal
+    status.updateRevision, at the current observedGeneration.
+
+    Fails on: a statefulset controller that replaces pods in parallel or lowest-first, or without waiting
+    for readiness (the out-of-order deletion and the timeline are named), or that never finishes the
+    rollout (the pods left at the old revision are named)."""
+    core, apps = wc_cluster.core, wc_cluster.apps
+    with allure.step("arrange: a StatefulSet web of 3 Ready, its pod events recorded"):
+        apps.create_namespaced_stateful_set(namespace, statefulset_manifest("web", wc_cluster.toolbox_image))
+        sts, before = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3)
+        old_revision = sts.status.update_revision
+        old = {o: p.metadata.uid for o, p in before.items()}
+        recorder = pod_events(f"{APP_LABEL}=web")
+        recorder.wait_until(
+            lambda records: set(old.values()) <= {r.uid for r in records} or None, "every pod listed"
+        )
+
+    with allure.step("act: change the pod template"):
+        change_template(apps, namespace, "web", "2")
+        sts = wait_for(
+            new_update_revision(apps, namespace, "web", old_revision),
+            "a new updateRevision",
+            timeout=60,
+            subject=f"apps/v1 StatefulSet {namespace}/web",
+        )
+        new_revision = sts.status.update_revision
+
+    with allure.step(f"observe: every pod replaced at revision {new_revision}, highest ordinal first"):
+        sts, after = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=240)
+        assert sts.status.current_revision == sts.status.update_revision == new_revision, (
+            f"status.currentRevision {sts.status.current_revision}, "
+            f"updateRevision {sts.status.update_revision}"
+        )
+        for ordinal, pod in sorted(after.items()):
+            assert pod.metadata.uid != old[ordinal], f"{pod.metadata.name} was never replaced"
+            assert revision_of(pod) == new_revision, f"{pod.metadata.name} at {revision_of(pod)}"
+        records = recorder.records
+
+        def at(record: PodRecord | None, what: str) -> int:
+            assert record is not None, f"no record of {what}:\n{recorder.timeline()}"
+            return records.index(record)
+
+        terminated = [r.name for r in records if r.uid in old.values() and r.deletion_timestamp]
+        order = list(dict.fromkeys(terminated))
+        assert order == ["web-2", "web-1", "web-0"], (
+            f"old pods began terminating in the order {order}:\n{recorder.timeline()}"
+        )
+        for ordinal in (1, 0):
+            successor = f"web-{ordinal + 1}"
+            new_uid = after[ordinal + 1].metadata.uid
+            ready = at(recorder.first_ready(successor, new_uid), f"the new {successor} Ready")
+            going = at(
+                recorder.deletion_started(f"web-{ordinal}", old[ordinal]), f"the old web-{ordinal} deleted"
+            )
+            assert ready < going, (
+                f"the old web-{ordinal} was deleted before the new {successor} was Ready:\n"
+                f"{recorder.timeline()}"
+            )
