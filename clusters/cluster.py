@@ -215,8 +215,9 @@ class Cluster:
     def _container_inspect(self, container: str, template: str) -> str:
         return output(["docker", "inspect", "--format", template, container])
 
-    def add_worker(self, progress: Progress | None = None) -> NodeJoin:
-        """Start a new worker node container and join it with kubeadm; returns once it is Ready."""
+    def add_worker(self, progress: Progress | None = None, *, wait_ready: bool = True) -> NodeJoin:
+        """Start a new worker node container and join it with kubeadm; returns once it is Ready (or,
+        with wait_ready=False, once its Node object exists: for clusters where it cannot get Ready)."""
         progress = progress or Progress()
         existing = self.node_containers()
         if self.control_plane not in existing:
@@ -297,7 +298,7 @@ class Cluster:
             run(["docker", "exec", node, "kubeadm", "join", "--config", "/kind/kubeadm.conf"], timeout=600)
         join_seconds = time.monotonic() - join_started
         ready_started = time.monotonic()
-        with progress.step(f"Waiting for node {node} to be Ready"):
+        with progress.step(f"Waiting for node {node} to register" + (" and be Ready" if wait_ready else "")):
             run(
                 [
                     self.toolchain.kubectl,
@@ -310,7 +311,10 @@ class Cluster:
                 ],
                 timeout=180,
             )
-            self.kubectl("wait", "--for=condition=Ready", f"node/{node}", f"--timeout={NODE_READY_TIMEOUT}s")
+            if wait_ready:
+                self.kubectl(
+                    "wait", "--for=condition=Ready", f"node/{node}", f"--timeout={NODE_READY_TIMEOUT}s"
+                )
         return NodeJoin(node, node_ip, container_seconds, join_seconds, time.monotonic() - ready_started)
 
     def remove_worker(self, node: str, progress: Progress | None = None) -> None:

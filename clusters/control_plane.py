@@ -71,15 +71,44 @@ def _write_manifest(node: str, text: str) -> None:
     run(["docker", "exec", "-i", node, "sh", "-c", REPLACE_MANIFEST], input=text + "\n")
 
 
+def confirm_disabled(node: str, controllers: list[str]) -> None:
+    """The running kube-controller-manager says it disabled each controller: a name it does not know
+    would be ignored silently, and the cluster would not be broken at all."""
+
+    @retry(
+        stop=stop_after_delay(LEASE_TIMEOUT),
+        wait=wait_fixed(1),
+        retry=retry_if_exception_type(ControlPlaneNotBack),
+        reraise=True,
+    )
+    def probe() -> None:
+        container = output(
+            ["docker", "exec", node, "crictl", "ps", "--name", "kube-controller-manager", "-q"]
+        )
+        logs = run(["docker", "exec", node, "crictl", "logs", container.split()[0]], check=False).stdout
+        missing = [
+            c for c in controllers if f'"Warning: controller is disabled" controller="{c}"' not in logs
+        ]
+        if missing:
+            raise ControlPlaneNotBack(
+                f"kube-controller-manager on {node} does not report {missing} disabled: "
+                "are these controller names (kube-controller-manager --help lists them)?"
+            )
+
+    probe()
+
+
 @contextmanager
 def controllers_disabled(cluster: Cluster, controllers: list[str]) -> Iterator[None]:
-    """kube-controller-manager restarted without the named controllers; restored on exit."""
+    """kube-controller-manager restarted without the named controllers (their full names, e.g.
+    daemonset-controller); restored on exit."""
     node = cluster.control_plane
     original = output(["docker", "exec", node, "cat", KCM_MANIFEST])
     holder = lease_holder(cluster)
     _write_manifest(node, without_controllers(original, controllers))
     try:
         holder = wait_for_new_leader(cluster, holder)
+        confirm_disabled(node, controllers)
         yield
     finally:
         _write_manifest(node, original)

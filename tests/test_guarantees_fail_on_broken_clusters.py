@@ -65,7 +65,7 @@ def test_coverage_fails_naming_each_node_without_its_pod_when_the_daemonset_cont
         n.metadata.name
         for n in wc_cluster.core.list_node(label_selector="!node-role.kubernetes.io/control-plane").items
     )
-    with controllers_disabled(wc_cluster.kind, ["daemonset"]):
+    with controllers_disabled(wc_cluster.kind, ["daemonset-controller"]):
         result = run_guarantee(wc_cluster, "conformance/daemonset/test_coverage.py")
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]

@@ -9,7 +9,12 @@ from kubernetes import client
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.events import recent_events
 from fixtures.waits import NotYet, wait_for
-from fixtures.workloads import daemon_pods_by_node, daemonset_manifest, wait_for_daemonset_coverage
+from fixtures.workloads import (
+    daemon_pods_by_node,
+    daemonset_manifest,
+    wait_for_daemon_pod_on,
+    wait_for_daemonset_coverage,
+)
 
 pytestmark = [pytest.mark.daemonset, pytest.mark.disruptive, pytest.mark.slow]
 
@@ -44,6 +49,7 @@ def test_joining_node_gets_a_pod_and_leaving_node_lets_it_go(
             joined = wc_cluster.kind.add_worker()
 
         with allure.step(f"observe: {joined.name} gets a Ready pod, the DaemonSet unchanged"):
+            wait_for_daemon_pod_on(core, namespace, "agent", joined.name)
             ds, after, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent")
             assert after == before | {joined.name}, f"covered before {sorted(before)}, after {sorted(after)}"
             assert ds.metadata.generation == generation, "the DaemonSet itself changed"

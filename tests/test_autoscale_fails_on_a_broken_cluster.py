@@ -1,0 +1,35 @@
+"""Autoscale coverage fails, naming the node that joined, when the DaemonSet controller stops after the
+DaemonSet was rolled out. (The joined node also never becomes Ready: its CNI is a DaemonSet too.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from clusters.control_plane import controllers_disabled
+from fixtures.cluster_access import ClusterUnderTest
+from fixtures.waits import WaitTimeout
+from fixtures.workloads import daemonset_manifest, wait_for_daemon_pod_on, wait_for_daemonset_coverage
+
+pytestmark = [pytest.mark.disruptive, pytest.mark.slow]
+
+
+def test_joined_node_without_its_pod_is_named(wc_cluster: ClusterUnderTest, namespace: str) -> None:
+    if wc_cluster.kind is None:
+        pytest.skip(
+            "needs a kind cluster brought up by this suite to join a node and restart its controllers"
+        )
+    core, apps = wc_cluster.core, wc_cluster.apps
+    apps.create_namespaced_daemon_set(namespace, daemonset_manifest("agent", wc_cluster.toolbox_image))
+    wait_for_daemonset_coverage(apps, core, namespace, "agent")
+    joined = None
+    try:
+        with controllers_disabled(wc_cluster.kind, ["daemonset-controller"]):
+            joined = wc_cluster.kind.add_worker(wait_ready=False)
+            with pytest.raises(WaitTimeout) as failure:
+                # the probe the autoscale guarantee waits with, for the node that joined
+                wait_for_daemon_pod_on(core, namespace, "agent", joined.name, timeout=30)
+    finally:
+        if joined is not None:
+            wc_cluster.kind.remove_worker(joined.name)
+    message = str(failure.value)
+    assert "timed out after" in message and f"{joined.name}: no pod" in message, message
