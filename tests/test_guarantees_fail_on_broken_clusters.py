@@ -20,6 +20,7 @@ from clusters.control_plane import controllers_disabled
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.dns_answers import cluster_dns_scaled_to_zero
 from fixtures.namespaces import TEST_LABEL, create_namespace, delete_namespace
+from fixtures.storage_classes import default_classes, no_default_storage_class
 from fixtures.waits import NotYet, wait_for
 from fixtures.workloads import daemonset_manifest, format_toleration
 
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_guarantee(
-    wc_cluster: ClusterUnderTest, test: str, timeout_scale: float = 0.2
+    wc_cluster: ClusterUnderTest, test: str, timeout_scale: float = 0.2, extra: list[str] | None = None
 ) -> subprocess.CompletedProcess:
     """One guarantee against the cluster under test, with its waits shortened."""
     return subprocess.run(
@@ -47,6 +48,7 @@ def run_guarantee(
             str(wc_cluster.kubeconfig),
             "--wc-toolbox-image",
             wc_cluster.toolbox_image,
+            *(extra or []),
         ],
         cwd=ROOT,
         env={**os.environ, "WC_TIMEOUT_SCALE": str(timeout_scale)},
@@ -205,4 +207,20 @@ def test_headless_pod_records_fail_saying_the_lookup_found_no_server_when_coredn
         output,
     )
     assert failure, f"no failure naming the lookup no DNS server answered:\n{output[-3000:]}"
+    assert "Traceback" not in output
+
+
+def test_storage_guarantees_skip_saying_why_when_there_is_no_default_storage_class(
+    wc_cluster: ClusterUnderTest,
+) -> None:
+    with no_default_storage_class(wc_cluster.storage) as defaults:
+        assert defaults, "the cluster under test has no default StorageClass to take away"
+        assert default_classes(wc_cluster.storage) == []
+        result = run_guarantee(
+            wc_cluster, "conformance/statefulset/test_storage_follows_the_ordinal.py", extra=["-rs"]
+        )
+    assert default_classes(wc_cluster.storage) == defaults
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "SKIPPED" in output and "no default StorageClass" in output, output[-3000:]
     assert "Traceback" not in output
