@@ -15,6 +15,7 @@ from fixtures.workloads import (
     APP_LABEL,
     all_pods_at_revision,
     daemonset_manifest,
+    generation_observed,
     newest_revision_hash,
     patch_container,
     wait_for_daemonset_coverage,
@@ -47,13 +48,14 @@ def _roll_out(wc_cluster: ClusterUnderTest, namespace: str, pod_events, strategy
             lambda records: old_uids <= {r.uid for r in records} or None, "the recorder to list every pod"
         )
     with allure.step("act: change the pod template"):
+        old_revision = newest_revision_hash(apps, namespace, "agent")
         patch_container(apps, namespace, "agent", NEW_TEMPLATE)
-        new_revision = wait_for(
-            lambda: newest_revision_hash(apps, namespace, "agent"),
-            "a ControllerRevision for the new template",
-            timeout=60,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
+        # the controller records the new ControllerRevision before it reports the generation observed
+        wait_for(
+            lambda: generation_observed(apps, namespace, "agent"), "the new generation observed", timeout=60
         )
+        new_revision = newest_revision_hash(apps, namespace, "agent")
+        assert new_revision != old_revision, "the template change made no new ControllerRevision"
     with allure.step(f"observe: every eligible node runs one Ready pod at revision {new_revision}"):
         after = wait_for(
             lambda: all_pods_at_revision(apps, core, namespace, "agent", new_revision),
