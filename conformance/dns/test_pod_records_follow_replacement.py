@@ -8,12 +8,11 @@ import pytest
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.dns import DnsProbe
 from fixtures.dns_answers import answers
-from fixtures.events import recent_events
 from fixtures.statefulsets import (
     headless_service_manifest,
     pod_fqdn,
-    pod_replaced,
     statefulset_manifest,
+    wait_for_replacement,
     wait_for_statefulset_ready,
 )
 from fixtures.waits import wait_for
@@ -51,13 +50,7 @@ def test_a_replaced_pod_name_resolves_to_the_new_pod(
         core.delete_namespaced_pod("web-1", namespace)
 
     with allure.step("observe: web-1.web resolves to the new web-1's IP"):
-        new = wait_for(
-            pod_replaced(core, namespace, "web-1", pods[1].metadata.uid),
-            "a new web-1 Running and Ready",
-            timeout=120,
-            subject=f"v1 Pod {namespace}/web-1",
-            diagnose=lambda: recent_events(core, namespace),
-        )
+        new = wait_for_replacement(core, namespace, "web-1", pods[1].metadata.uid)
         allure.attach(f"old {pods[1].status.pod_ip}\nnew {new.status.pod_ip}", "web-1 IPs")
         fqdn = pod_fqdn("web-1", "web", namespace)
         wait_for(

@@ -8,18 +8,16 @@ import pytest
 
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.event_recorder import PodRecord
-from fixtures.events import recent_events
 from fixtures.statefulsets import (
-    change_template,
-    new_update_revision,
     on_delete,
-    pod_replaced,
     pods_by_ordinal,
     revision_of,
     statefulset_manifest,
+    update_template,
+    wait_for_replacement,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import WaitTimeout, wait_for
+from fixtures.waits import WaitTimeout
 from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
@@ -46,13 +44,7 @@ def test_on_delete_replaces_only_the_deleted_pod(
         recorder = pod_events(f"{APP_LABEL}=web")
 
     with allure.step("act: change the pod template"):
-        change_template(apps, namespace, "web", "2")
-        update = wait_for(
-            new_update_revision(apps, namespace, "web", current),
-            "a new updateRevision",
-            timeout=60,
-            subject=f"apps/v1 StatefulSet {namespace}/web",
-        ).status.update_revision
+        update = update_template(apps, namespace, "web", "2")
 
     with allure.step(f"observe: nothing is replaced within {QUIET_WINDOW} s"):
 
@@ -68,13 +60,7 @@ def test_on_delete_replaces_only_the_deleted_pod(
         core.delete_namespaced_pod("web-1", namespace)
 
     with allure.step(f"observe: web-1 comes back at {update}; web-0 and web-2 untouched at {current}"):
-        new = wait_for(
-            pod_replaced(core, namespace, "web-1", uids[1]),
-            "a new web-1 Running and Ready",
-            timeout=120,
-            subject=f"v1 Pod {namespace}/web-1",
-            diagnose=lambda: recent_events(core, namespace),
-        )
+        new = wait_for_replacement(core, namespace, "web-1", uids[1])
         assert revision_of(new) == update, f"the new web-1 is at {revision_of(new)}, not {update}"
         pods = pods_by_ordinal(core, namespace, "web")
         for ordinal in (0, 2):

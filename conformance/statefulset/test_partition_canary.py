@@ -14,14 +14,13 @@ from fixtures.cluster_access import ClusterUnderTest
 from fixtures.event_recorder import PodRecord
 from fixtures.events import recent_events
 from fixtures.statefulsets import (
-    change_template,
-    new_update_revision,
-    pod_replaced,
     pods_by_ordinal,
     revision_of,
     rolling_update,
     set_partition,
     statefulset_manifest,
+    update_template,
+    wait_for_replacement,
     wait_for_statefulset_ready,
 )
 from fixtures.waits import NotYet, WaitTimeout, wait_for
@@ -84,13 +83,7 @@ def test_partition_updates_only_ordinals_at_or_above_it(
         recorder = pod_events(f"{APP_LABEL}=web")
 
     with allure.step("act: change the pod template"):
-        change_template(apps, namespace, "web", "2")
-        update = wait_for(
-            new_update_revision(apps, namespace, "web", current),
-            "a new updateRevision",
-            timeout=60,
-            subject=f"apps/v1 StatefulSet {namespace}/web",
-        ).status.update_revision
+        update = update_template(apps, namespace, "web", "2")
 
     subject = f"apps/v1 StatefulSet {namespace}/web"
     with allure.step(f"observe: only web-2 moves to {update}; web-0 and web-1 stay for {QUIET_WINDOW} s"):
@@ -122,13 +115,7 @@ def test_partition_updates_only_ordinals_at_or_above_it(
         core.delete_namespaced_pod("web-0", namespace)
 
     with allure.step(f"observe: web-0 comes back at the current revision {current}"):
-        web0 = wait_for(
-            pod_replaced(core, namespace, "web-0", uids[0]),
-            "a new web-0 Running and Ready",
-            timeout=120,
-            subject=f"v1 Pod {namespace}/web-0",
-            diagnose=lambda: recent_events(core, namespace),
-        )
+        web0 = wait_for_replacement(core, namespace, "web-0", uids[0])
         assert revision_of(web0) == current, f"the recreated web-0 is at {revision_of(web0)}, not {current}"
 
     with allure.step("act: lower the partition to 1"):

@@ -9,13 +9,11 @@ import pytest
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.event_recorder import PodRecord
 from fixtures.statefulsets import (
-    change_template,
-    new_update_revision,
     revision_of,
     statefulset_manifest,
+    update_template,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import wait_for
 from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
@@ -35,8 +33,7 @@ def test_rolling_update_replaces_pods_in_reverse_ordinal_order(
     core, apps = wc_cluster.core, wc_cluster.apps
     with allure.step("arrange: a StatefulSet web of 3 Ready, its pod events recorded"):
         apps.create_namespaced_stateful_set(namespace, statefulset_manifest("web", wc_cluster.toolbox_image))
-        sts, before = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3)
-        old_revision = sts.status.update_revision
+        _, before = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3)
         old = {o: p.metadata.uid for o, p in before.items()}
         recorder = pod_events(f"{APP_LABEL}=web")
         recorder.wait_until(
@@ -44,14 +41,7 @@ def test_rolling_update_replaces_pods_in_reverse_ordinal_order(
         )
 
     with allure.step("act: change the pod template"):
-        change_template(apps, namespace, "web", "2")
-        sts = wait_for(
-            new_update_revision(apps, namespace, "web", old_revision),
-            "a new updateRevision",
-            timeout=60,
-            subject=f"apps/v1 StatefulSet {namespace}/web",
-        )
-        new_revision = sts.status.update_revision
+        new_revision = update_template(apps, namespace, "web", "2")
 
     with allure.step(f"observe: every pod replaced at revision {new_revision}, highest ordinal first"):
         sts, after = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=240)

@@ -16,10 +16,10 @@ from fixtures.statefulsets import (
     claims,
     claims_bound,
     owner_kinds,
-    pod_replaced,
     scale,
     statefulset_gone,
     statefulset_manifest,
+    wait_for_replacement,
     wait_for_statefulset_ready,
 )
 from fixtures.waits import wait_for
@@ -83,13 +83,7 @@ def test_each_ordinal_keeps_its_claim_and_data_across_replacement_scaling_and_de
         core.delete_namespaced_pod("web-1", namespace)
 
     with allure.step("observe: a new web-1 mounts data-web-1 (same UID, same PV) and reads its file"):
-        new = wait_for(
-            pod_replaced(core, namespace, "web-1", old_uid),
-            "a new web-1 Running and Ready",
-            timeout=120,
-            subject=f"v1 Pod {namespace}/web-1",
-            diagnose=lambda: recent_events(core, namespace),
-        )
+        new = wait_for_replacement(core, namespace, "web-1", old_uid)
         _, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=60)
         assert _claim_of(new) == "data-web-1", f"the new web-1 mounts {_claim_of(new)}"
         claim = claims(core, namespace)["data-web-1"]
