@@ -129,15 +129,20 @@ def inner_env(inner: dict[str, str]) -> dict[str, str]:
     return clean_env(WC_INNER_NODE=inner["node"], WC_INNER_KEY=inner["key"], WC_INNER_NEVER=inner["never"])
 
 
-def test_changes_of_a_failed_test_are_undone(wc_cluster: ClusterUnderTest, inner: dict[str, str]) -> None:
-    run = subprocess.run(
-        inner_pytest(wc_cluster, "test_taints_then_fails"),
+def run_inner(wc_cluster: ClusterUnderTest, inner: dict[str, str], test: str) -> subprocess.CompletedProcess:
+    """Run one of the inner tests to its end."""
+    return subprocess.run(
+        inner_pytest(wc_cluster, test),
         cwd=inner["dir"],
         env=inner_env(inner),
         capture_output=True,
         text=True,
         timeout=INNER_TIMEOUT,
     )
+
+
+def test_changes_of_a_failed_test_are_undone(wc_cluster: ClusterUnderTest, inner: dict[str, str]) -> None:
+    run = run_inner(wc_cluster, inner, "test_taints_then_fails")
     output = run.stdout + run.stderr
     assert run.returncode == 1 and "1 failed" in output, f"inner run exit {run.returncode}:\n{output}"
     assert "fails on purpose, after tainting" in output
@@ -201,14 +206,7 @@ def test_the_next_run_undoes_the_changes_of_a_killed_run_first(
 ) -> None:
     node, key = inner["node"], inner["key"]
     leave_changes_behind(wc_cluster, node, key)
-    run = subprocess.run(
-        inner_pytest(wc_cluster, "test_uses_the_cluster"),
-        cwd=inner["dir"],
-        env=inner_env(inner),
-        capture_output=True,
-        text=True,
-        timeout=INNER_TIMEOUT,
-    )
+    run = run_inner(wc_cluster, inner, "test_uses_the_cluster")
     output = run.stdout + run.stderr
     assert run.returncode == 0, f"inner run exit {run.returncode}:\n{output}"
     assert "node change(s) left by earlier runs:" in output, output
