@@ -10,18 +10,28 @@ from __future__ import annotations
 import re
 import shlex
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_kind import KindCluster
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from clusters import addons
+from clusters.addons import Addon
 from clusters.commands import CommandError, output, run
 from clusters.host_limits import check_room_for_nodes
 from clusters.paths import cache_dir
 from clusters.progress import Progress
 from clusters.toolchain import Toolchain
-from clusters.topology import DEFAULT_TOPOLOGY, describe, for_host, load_topology, write_config
+from clusters.topology import (
+    DEFAULT_TOPOLOGY,
+    describe,
+    for_host,
+    load_topology,
+    without_default_cni,
+    write_config,
+)
 
 CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 ROLE_LABEL = "io.x-k8s.kind.role"
@@ -146,11 +156,23 @@ class Cluster:
         return f"{self.name}-control-plane"
 
     # -- lifecycle -----------------------------------------------------------------------------
-    def create(self, topology: Path = DEFAULT_TOPOLOGY, progress: Progress | None = None) -> None:
-        """Create the cluster and wait until every node is Ready. On failure the node logs are
-        exported next to the kubeconfig before the half-made cluster is deleted."""
+    def create(
+        self,
+        topology: Path = DEFAULT_TOPOLOGY,
+        progress: Progress | None = None,
+        plugins: Sequence[Addon] = (),
+    ) -> None:
+        """Create the cluster and wait until every node is Ready. With a CNI among the plugins, kind's
+        default CNI is left out and that CNI is installed before waiting; other plugins (storage) are
+        installed after. On failure the node logs are exported next to the kubeconfig before the
+        half-made cluster is deleted."""
         progress = progress or Progress()
         config = load_topology(topology)
+        for plugin in plugins:
+            addons.check_sources(plugin)
+        cni = next((p for p in plugins if p.role == addons.CNI), None)
+        if cni is not None:
+            config = without_default_cni(config)
         if self.exists():
             raise ClusterError(f"kind cluster {self.name!r} exists already: delete it or reuse it")
         no_room = check_room_for_nodes(len(config.get("nodes") or [None]))
@@ -159,6 +181,7 @@ class Cluster:
         config_file = write_config(for_host(config), self.state_dir / "kind-config.yaml")
         self.kubeconfig.unlink(missing_ok=True)
         (self.state_dir / CREATED_MARKER).unlink(missing_ok=True)
+        addons.clear_record(self.state_dir)
         try:
             with progress.step(
                 f"Creating kind cluster {self.name!r} ({describe(config)}, {self.toolchain.node_image})"
@@ -185,10 +208,18 @@ class Cluster:
             if self.toolchain.mode == "official":  # the hermetic node image has it preloaded
                 with progress.step(f"Loading {self.toolchain.toolbox_image} into the nodes"):
                     self._kind.load_docker_image(self.toolchain.toolbox_image)
+            if cni is not None:
+                self.install(cni, progress, wait=False)  # its pods run before the nodes are Ready
             with progress.step(f"Waiting for every node of {self.name!r} to be Ready"):
                 self.kubectl(
                     "wait", "--for=condition=Ready", "nodes", "--all", f"--timeout={NODE_READY_TIMEOUT}s"
                 )
+            for plugin in plugins:
+                if plugin is cni:
+                    self.wait_for_workloads(plugin, progress)
+                else:
+                    self.install(plugin, progress)
+            addons.save_record(self.state_dir, plugins)
         except BaseException:
             if self.exists():
                 logs = self.state_dir / "logs-failed-create"
@@ -201,11 +232,49 @@ class Cluster:
                 self.delete(progress)
             raise
 
+    def load_images(self, plugin: Addon, nodes: Sequence[str] = ()) -> None:
+        """Load the plugin's local images and image archives into the nodes (all, or those named)."""
+        target = ["--nodes", ",".join(nodes)] if nodes else []
+        sources = [("docker-image", image) for image in plugin.images]
+        sources += [("image-archive", str(archive)) for archive in plugin.archives]
+        for command, source in sources:
+            run([self.toolchain.kind, "load", command, source, "--name", self.name, *target], timeout=900)
+
+    def install(self, plugin: Addon, progress: Progress, *, wait: bool = True) -> None:
+        """Load a plugin's images into every node, apply its manifests, and (with wait) wait until its
+        DaemonSets, Deployments and StatefulSets have rolled out."""
+        if plugin.images or plugin.archives:
+            sources = len(plugin.images) + len(plugin.archives)
+            with progress.step(f"Loading the {plugin.role} images into the nodes ({sources} source(s))"):
+                self.load_images(plugin)
+        with progress.step(f"Installing {plugin.describe()}"):
+            for manifest in addons.manifest_files(plugin.manifests):
+                self.kubectl("apply", "-f", str(manifest))
+        if wait:
+            self.wait_for_workloads(plugin, progress)
+
+    def wait_for_workloads(self, plugin: Addon, progress: Progress) -> None:
+        found = addons.read_workloads(addons.manifest_files(plugin.manifests))
+        if not found:
+            return
+        with progress.step(f"Waiting for the {plugin.role} workloads to roll out ({len(found)})"):
+            for workload in found:
+                self.kubectl(
+                    "rollout",
+                    "status",
+                    "--namespace",
+                    workload.namespace,
+                    workload.ref,
+                    f"--timeout={addons.ROLLOUT_TIMEOUT}s",
+                    timeout=addons.ROLLOUT_TIMEOUT + 60,
+                )
+
     def delete(self, progress: Progress | None = None) -> None:
         progress = progress or Progress()
         with progress.step(f"Deleting kind cluster {self.name!r}"):
             run([self.toolchain.kind, "delete", "cluster", "--name", self.name], timeout=300)
             (self.state_dir / CREATED_MARKER).unlink(missing_ok=True)
+            addons.clear_record(self.state_dir)
 
     def export_logs(self, destination: Path) -> Path:
         run([self.toolchain.kind, "export", "logs", destination, "--name", self.name], timeout=600)
@@ -271,6 +340,11 @@ class Cluster:
                 timeout=300,
             )
             _wait_node_container_booted(node)
+        plugins = addons.load_record(self.state_dir)
+        if any(p.images or p.archives for p in plugins):
+            with progress.step(f"Loading the plugins' images into {node}"):
+                for plugin in plugins:
+                    self.load_images(plugin, [node])
         container_seconds = time.monotonic() - started
         node_ip = self._container_inspect(node, f"{{{{.NetworkSettings.Networks.{network}.IPAddress}}}}")
         join_line = output(

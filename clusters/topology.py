@@ -60,6 +60,11 @@ def for_host(config: dict[str, Any], *, cgroup_v1: bool | None = None) -> dict[s
     return patched
 
 
+def without_default_cni(config: dict[str, Any]) -> dict[str, Any]:
+    """The config with kind's default CNI (kindnet) left out: another CNI is installed instead."""
+    return {**config, "networking": {**(config.get("networking") or {}), "disableDefaultCNI": True}}
+
+
 def write_config(config: dict[str, Any], path: Path) -> Path:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

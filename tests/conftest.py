@@ -7,6 +7,21 @@ import pytest
 from fixtures.cluster_access import ClusterUnderTest
 from fixtures.plugin import options_key
 
+OWN_CLUSTER = "own_cluster"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{OWN_CLUSTER}: brings up a kind cluster of its own (runs before the shared one exists)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that bring up kind clusters of their own run first, before this run's shared cluster is
+    created (lazily, by the first test that needs it): this host fits only about seven kind nodes
+    (clusters/host_limits.py), so the two must not be up together."""
+    items.sort(key=lambda item: item.get_closest_marker(OWN_CLUSTER) is None)
+
 
 @pytest.fixture
 def inner_cluster_args(

@@ -218,3 +218,33 @@ def test_real_cluster_with_too_few_workers_skips_naming_its_nodes(
     unusable = match.group(3) or ""
     for node in preflight.nodes:
         assert node.name in listed or f"{node.name} " in unusable, (node.name, match.group(0))
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--wc-cni-image-archive", "cni.tar"], "ERROR: CNI images were given without manifests to*"),
+        (["--wc-storage-manifest", "driver.yaml"], "ERROR: --wc-storage-manifest needs --wc-storage-class*"),
+        (
+            [*existing("kubeconfig"), "--wc-cni-manifest", "cni.yaml"],
+            "ERROR: --wc-cni-* and --wc-storage-manifest install plugins into a kind*",
+        ),
+    ],
+    ids=["images-without-manifests", "driver-without-class", "plugins-for-an-existing-cluster"],
+)
+def test_plugin_options_that_cannot_work_are_a_usage_error_of_one_line(
+    pytester: pytest.Pytester, args: list[str], line: str
+) -> None:
+    pytester.makepyfile(test_inner=NEEDS_CLUSTER)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wc-no-report", *args, timeout=120)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([line])
+    assert not any(marker in result.stderr.str() for marker in TRACEBACK_MARKERS)
+
+
+def test_a_missing_cni_manifest_is_one_line_before_any_cluster_work(pytester: pytest.Pytester) -> None:
+    missing = pytester.path / "my-cni.yaml"
+    result = run_needing_cluster(
+        pytester, "--wc-cluster-name", "wc-never-created", "--wc-cni-manifest", str(missing)
+    )
+    assert_reported_once(result, f"cluster unavailable: manifest {missing} does not exist")

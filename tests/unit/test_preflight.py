@@ -294,3 +294,12 @@ def test_dns_endpoints_ready_and_not_ready() -> None:
     info = dns_info(service, [endpoint_slice])
     assert info.describe() == "kube-system/kube-dns 10.96.0.10, 2/3 endpoints ready"
     assert dns_info(None, [], ["metrics-server"]).found_instead == ("metrics-server",)
+
+
+def test_an_unknown_cni_is_found_by_the_cni_config_folder_it_mounts() -> None:
+    writer = daemonset("my-net-agent", "example.org/my-net:1.4.2")
+    writer.spec.template.spec.volumes = [
+        client.V1Volume(name="cni", host_path=client.V1HostPathVolumeSource(path="/etc/cni/net.d/"))
+    ]
+    bystander = daemonset("log-shipper", "example.org/logs:2")
+    assert detect_cni([bystander, writer]) == "my-net-agent 1.4.2"

@@ -1,0 +1,84 @@
+"""The storage guarantees MUST run on the StorageClass the user names (--wc-storage-class), and MUST skip,
+saying why, when that class does not exist or cannot bind a claim within --wc-storage-bind-timeout.
+
+Each test runs a small inner suite on this run's cluster with a chosen class."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from kubernetes import client
+
+from fixtures.cluster_access import ClusterUnderTest
+from fixtures.preflight import Preflight
+
+pytest_plugins = ["pytester"]
+
+NEEDS_STORAGE = """
+import pytest
+
+
+@pytest.mark.storage
+def test_claims_a_volume(storage_class_name):
+    assert storage_class_name is not None
+"""
+
+
+def run_with_class(pytester: pytest.Pytester, cluster_args: list[str], *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_inner=NEEDS_STORAGE)
+    return pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--wc-no-report", "-rs", *cluster_args, *args, timeout=600
+    )
+
+
+@pytest.fixture
+def unserved_class(wc_cluster: ClusterUnderTest) -> Iterator[str]:
+    """A StorageClass whose provisioner nobody runs: its claims stay Pending forever."""
+    name = f"wc-unserved-{uuid.uuid4().hex[:6]}"
+    wc_cluster.storage.create_storage_class(
+        client.V1StorageClass(
+            metadata=client.V1ObjectMeta(name=name),
+            provisioner="example.invalid/nobody",
+            volume_binding_mode="Immediate",
+        )
+    )
+    yield name
+    wc_cluster.storage.delete_storage_class(name)
+
+
+def test_a_class_that_does_not_exist_skips_the_storage_guarantees_naming_the_classes_there(
+    pytester: pytest.Pytester, inner_cluster_args: list[str], wc_cluster: ClusterUnderTest
+) -> None:
+    result = run_with_class(pytester, inner_cluster_args, "--wc-storage-class", "no-such-class")
+    result.assert_outcomes(skipped=1)
+    existing = sorted(c.metadata.name for c in wc_cluster.storage.list_storage_class().items)
+    result.stdout.fnmatch_lines(
+        [f"SKIPPED*StorageClass no-such-class does not exist (the cluster has {', '.join(existing)})"]
+    )
+
+
+def test_a_class_that_cannot_bind_a_claim_in_time_skips_them_saying_so(
+    pytester: pytest.Pytester, inner_cluster_args: list[str], unserved_class: str
+) -> None:
+    result = run_with_class(
+        pytester, inner_cluster_args, "--wc-storage-class", unserved_class, "--wc-storage-bind-timeout", "5"
+    )
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"SKIPPED*StorageClass {unserved_class} (example.invalid/nobody) did not bind a claim within "
+            "5 s (claim bind-probe is Pending)*"
+        ]
+    )
+
+
+def test_a_class_that_binds_runs_them_on_that_class(
+    pytester: pytest.Pytester, inner_cluster_args: list[str], preflight: Preflight
+) -> None:
+    default = preflight.default_storage_class
+    if default is None:
+        pytest.skip("this cluster has no default StorageClass to choose by name")
+    result = run_with_class(pytester, inner_cluster_args, "--wc-storage-class", default.name)
+    result.assert_outcomes(passed=1)
