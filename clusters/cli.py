@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
+from clusters.build.flannel import BACKENDS
 from clusters.cleanup import cleanup, connect
 from clusters.cluster import Cluster, ClusterError
 from clusters.docker_engine import DockerUnavailable
 from clusters.progress import Progress, StepFailed
+from clusters.sample_plugins import SampleCni, SampleStorage, write_sample_cni, write_sample_storage
 from clusters.toolchain import MODES, resolve
 from clusters.topology import DEFAULT_TOPOLOGY, TopologyError
 
@@ -42,7 +45,35 @@ def _parser() -> argparse.ArgumentParser:
     cleanup_parser.add_argument(
         "--keep-namespaces", action="store_true", help="only undo node changes; leave test namespaces"
     )
+    _add_sample_parsers(sub)
     return parser
+
+
+def _add_sample_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    cni = sub.add_parser(
+        "sample-cni",
+        help="build flannel as a sample CNI: write its manifest and image archive "
+        "(backend alloc: a deliberately broken network, no routes between nodes)",
+    )
+    cni.add_argument("--backend", choices=BACKENDS, default="host-gw")
+    storage = sub.add_parser(
+        "sample-storage",
+        help="write a second local-path-provisioner (StorageClass wc-local-path) and its image archive",
+    )
+    for command in (cni, storage):
+        command.add_argument("--out", type=Path, required=True, help="folder to write into")
+
+
+def run_sample(args: argparse.Namespace, progress: Progress) -> int:
+    """Manifest and image archive, one per line, then the pytest options that use them."""
+    if args.command == "sample-cni":
+        sample: SampleCni | SampleStorage = write_sample_cni(args.out, args.backend, progress)
+    else:
+        sample = write_sample_storage(args.out, progress)
+    print(sample.manifest)
+    print(sample.image_archive)
+    print("pytest options: " + " ".join(shlex.quote(option) for option in sample.pytest_options()))
+    return 0
 
 
 def run_cleanup(args: argparse.Namespace, progress: Progress) -> int:
@@ -63,6 +94,8 @@ def run_cleanup(args: argparse.Namespace, progress: Progress) -> int:
 def run_command(args: argparse.Namespace, progress: Progress) -> int:
     if args.command == "cleanup":
         return run_cleanup(args, progress)
+    if args.command.startswith("sample-"):
+        return run_sample(args, progress)
     toolchain = resolve(args.toolchain, progress)
     if args.command == "build":
         print(toolchain.to_json())

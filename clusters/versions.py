@@ -48,11 +48,20 @@ class Versions:
     def debian_mirror(self) -> str:
         return str(self.raw["debian"]["mirror"])
 
+    def toolchain_components(self) -> list[str]:
+        """The sections the kind toolchain is built from: all but the sample plugins'."""
+        return sorted(set(self.raw) - set(SAMPLE_PLUGIN_SECTIONS))
+
     def key(self, *components: str, extra: str = "") -> str:
         """A short stable hash of the named components' pins (all of them when none are named)."""
         chosen = {c: self.raw[c] for c in (components or sorted(self.raw))}
         blob = json.dumps(chosen, sort_keys=True) + extra
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+# Pins of the sample plugins (clusters/sample_plugins.py): not part of the toolchain, so changing them
+# does not rebuild the node image.
+SAMPLE_PLUGIN_SECTIONS = ("flannel", "flannel_cni_plugin")
 
 
 @cache

@@ -30,10 +30,19 @@ HOST_BUILD_HEADERS = {
 }
 
 
-def _images_key(versions: Versions) -> str:
+def images_key(versions: Versions) -> str:
     kindnetd = binary_builds._source_hash(binary_builds.components.KINDNETD_SOURCE)
     extra = f"{IMAGE_RECIPE}|{gobuild.RECIPE}|{gobuild.go_version()}|{kindnetd}"
-    return versions.key(extra=extra)
+    return versions.key(*versions.toolchain_components(), extra=extra)
+
+
+def local_path_images(versions: Versions) -> tuple[str, str]:
+    """The tags of the local-path provisioner and helper images the toolchain builds."""
+    key = images_key(versions)
+    return (
+        f"{IMAGE_PREFIX}/local-path-provisioner:{versions['local_path_provisioner']}-{key}",
+        f"{IMAGE_PREFIX}/local-path-helper:{versions.debian_release}-{key}",
+    )
 
 
 def ensure_host_build_tools(progress: Progress) -> None:
@@ -53,7 +62,7 @@ def ensure_host_build_tools(progress: Progress) -> None:
         )
 
 
-def _rootfs_image(name: str, packages: tuple[str, ...], versions: Versions, progress: Progress) -> str:
+def rootfs_image(name: str, packages: tuple[str, ...], versions: Versions, progress: Progress) -> str:
     key = versions.key("debian", extra=",".join(packages))
     tag = f"{IMAGE_PREFIX}/{name}-rootfs:{versions.debian_release}-{key}"
     if image_exists(tag):
@@ -95,7 +104,7 @@ def build(versions: Versions | None = None, progress: Progress | None = None) ->
     ensure_host_build_tools(progress)
     ensure_docker_engine(progress)
     bins, kind_dir = binary_builds.build_all(versions, progress)
-    key = _images_key(versions)
+    key = images_key(versions)
     node_tag = f"{IMAGE_PREFIX}/node:{versions.kubernetes}-{key}"
     toolbox_tag = f"{IMAGE_PREFIX}/toolbox:{key}"
     toolchain = Toolchain(
@@ -110,8 +119,8 @@ def build(versions: Versions | None = None, progress: Progress | None = None) ->
     if image_exists(node_tag) and image_exists(toolbox_tag):
         return toolchain
 
-    base = _rootfs_image("image-base", IMAGE_BASE_PACKAGES, versions, progress)
-    node_rootfs = _rootfs_image("node", NODE_PACKAGES, versions, progress)
+    base = rootfs_image("image-base", IMAGE_BASE_PACKAGES, versions, progress)
+    node_rootfs = rootfs_image("node", NODE_PACKAGES, versions, progress)
 
     sources = {
         "kubernetes": f"k8s.io/kubernetes@{versions.kubernetes}",
@@ -124,8 +133,7 @@ def build(versions: Versions | None = None, progress: Progress | None = None) ->
     pause_ref = next(ref for ref in kubeadm_refs if "/pause:" in ref)
 
     kindnetd_ref = f"{IMAGE_PREFIX}/kindnetd:{versions['kindnet']}-{key}"
-    provisioner_ref = f"{IMAGE_PREFIX}/local-path-provisioner:{versions['local_path_provisioner']}-{key}"
-    helper_ref = f"{IMAGE_PREFIX}/local-path-helper:{versions.debian_release}-{key}"
+    provisioner_ref, helper_ref = local_path_images(versions)
     recipes += [
         on_base(
             kindnetd_ref,
