@@ -27,13 +27,20 @@ pytestmark = [pytest.mark.statefulset, pytest.mark.storage]
 CLAIMS = [claim_name("data", "web", o) for o in range(3)]
 
 
-def _create_bound(wc_cluster: ClusterUnderTest, namespace: str, when_deleted: str, when_scaled: str) -> dict:
+def _create_bound(
+    wc_cluster: ClusterUnderTest,
+    namespace: str,
+    storage_class: str | None,
+    when_deleted: str,
+    when_scaled: str,
+) -> dict:
     core, apps = wc_cluster.core, wc_cluster.apps
     manifest = statefulset_manifest(
         "web",
         wc_cluster.toolbox_image,
         pod_management_policy="Parallel",
         volume_claim="data",
+        storage_class=storage_class,
         retention_policy=retention(when_deleted=when_deleted, when_scaled=when_scaled),
     )
     apps.create_namespaced_stateful_set(namespace, manifest)
@@ -60,7 +67,7 @@ def _delete_set(wc_cluster: ClusterUnderTest, namespace: str) -> None:
 
 
 def test_delete_policies_remove_the_scaled_away_claims_then_the_rest_with_the_set(
-    wc_cluster: ClusterUnderTest, namespace: str
+    wc_cluster: ClusterUnderTest, namespace: str, storage_class_name: str | None
 ) -> None:
     """With whenScaled: Delete, scaling 3 -> 1 MUST delete data-web-1 and data-web-2 and keep data-web-0
     (same UID); with whenDeleted: Delete, deleting the set MUST then delete data-web-0.
@@ -69,7 +76,7 @@ def test_delete_policies_remove_the_scaled_away_claims_then_the_rest_with_the_se
     phase) or deletes the claim of an ordinal that remains (its absence is named)."""
     core, apps = wc_cluster.core, wc_cluster.apps
     with allure.step("arrange: a StatefulSet web of 3 with whenDeleted: Delete, whenScaled: Delete"):
-        uids = _create_bound(wc_cluster, namespace, "Delete", "Delete")
+        uids = _create_bound(wc_cluster, namespace, storage_class_name, "Delete", "Delete")
 
     with allure.step("act: scale to 1"):
         scale(apps, namespace, "web", 1)
@@ -102,7 +109,9 @@ def test_delete_policies_remove_the_scaled_away_claims_then_the_rest_with_the_se
         )
 
 
-def test_retain_policies_keep_every_claim(wc_cluster: ClusterUnderTest, namespace: str) -> None:
+def test_retain_policies_keep_every_claim(
+    wc_cluster: ClusterUnderTest, namespace: str, storage_class_name: str | None
+) -> None:
     """With whenScaled: Retain and whenDeleted: Retain, scaling 3 -> 1 and then deleting the set MUST keep
     data-web-0..2, each with its UID and not being deleted.
 
@@ -110,7 +119,7 @@ def test_retain_policies_keep_every_claim(wc_cluster: ClusterUnderTest, namespac
     (the missing or terminating claim is named)."""
     core, apps = wc_cluster.core, wc_cluster.apps
     with allure.step("arrange: a StatefulSet web of 3 with whenDeleted: Retain, whenScaled: Retain"):
-        uids = _create_bound(wc_cluster, namespace, "Retain", "Retain")
+        uids = _create_bound(wc_cluster, namespace, storage_class_name, "Retain", "Retain")
 
     with allure.step("act: scale to 1, then delete the StatefulSet"):
         scale(apps, namespace, "web", 1)

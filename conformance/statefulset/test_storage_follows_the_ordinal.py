@@ -43,7 +43,7 @@ def _claim_of(pod) -> str | None:  # noqa: ANN001 - a V1Pod
 
 
 def test_each_ordinal_keeps_its_claim_and_data_across_replacement_scaling_and_deletion(
-    wc_cluster: ClusterUnderTest, namespace: str
+    wc_cluster: ClusterUnderTest, namespace: str, storage_class_name: str | None
 ) -> None:
     """Ordinal N MUST get the PVC data-web-N, Bound to a PV of its own and mounted by web-N. A deleted
     web-1 MUST come back as web-1 (not web-3) mounting the same PVC (same UID, same PV) with the file
@@ -58,7 +58,11 @@ def test_each_ordinal_keeps_its_claim_and_data_across_replacement_scaling_and_de
     core, apps = wc_cluster.core, wc_cluster.apps
     with allure.step("arrange: a StatefulSet web of 3 with a claim template data; each pod writes its name"):
         manifest = statefulset_manifest(
-            "web", wc_cluster.toolbox_image, pod_management_policy="Parallel", volume_claim="data"
+            "web",
+            wc_cluster.toolbox_image,
+            pod_management_policy="Parallel",
+            volume_claim="data",
+            storage_class=storage_class_name,
         )
         apps.create_namespaced_stateful_set(namespace, manifest)
         _, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=240)
