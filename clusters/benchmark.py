@@ -3,7 +3,10 @@
 Prints cold build time (fresh Go build and module caches, a fresh project cache, every image rebuilt
 under a prefix of its own so running clusters keep theirs), warm build time, cluster create time
 (1 control plane + 3 workers, all Ready) and node add time (a new worker to Ready). The cold build
-takes many minutes, so it runs only with --cold.
+takes many minutes, so it runs only with --cold. --cni also measures the bring-your-own-CNI path:
+writing the sample CNI (flannel), and a 1 control plane + 2 worker cluster created without kindnet,
+flannel's images loaded from their archive, its manifest applied, all Ready; then a node add with the
+images loaded into it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from pathlib import Path
 
 from clusters.commands import run
+from clusters.topology import TOPOLOGY_DIR
 
 BENCH_CLUSTER = "wc-bench"
 
@@ -37,10 +41,28 @@ def _images_under(prefix: str) -> list[str]:
     return [ref for ref in listed if ref.startswith(prefix + "/")]
 
 
+def _cni_figures(cli: list[str], env: dict[str, str], out: Path) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    figures["sample CNI written (s)"], listed = _timed([*cli, "sample-cni", "--out", str(out)], env)
+    manifest, archive = listed.splitlines()[:2]
+    create = [*cli, "create", "--name", BENCH_CLUSTER, "--topology", str(TOPOLOGY_DIR / "small.yaml")]
+    try:
+        figures["create 1+2 with flannel, all Ready (s)"], _ = _timed(
+            [*create, "--cni-manifest", manifest, "--cni-image-archive", archive], env
+        )
+        figures["node add with flannel, to Ready (s)"], _ = _timed(
+            [*cli, "add-node", "--name", BENCH_CLUSTER], env
+        )
+    finally:
+        run([*cli, "delete", "--name", BENCH_CLUSTER], env=env, check=False)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m clusters.benchmark", description=__doc__)
     parser.add_argument("--cold", action="store_true", help="also measure a build from empty caches")
     parser.add_argument("--no-cluster", action="store_true", help="measure the builds only")
+    parser.add_argument("--cni", action="store_true", help="also measure a cluster with the sample CNI")
     args = parser.parse_args(argv)
     python = sys.executable
     build = [python, "-m", "clusters.build"]
@@ -74,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 finally:
                     run([*cli, "delete", "--name", BENCH_CLUSTER], env=env, check=False)
+            if args.cni and not args.no_cluster:
+                figures |= _cni_figures(cli, env, Path(tmp) / "cni")
         finally:
             if args.cold:
                 run(["docker", "rmi", "--force", *_images_under(env["WC_IMAGE_PREFIX"])], check=False)

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from clusters.addons import CNI, STORAGE, AddonError, addon
 from clusters.build.flannel import BACKENDS
 from clusters.cleanup import cleanup, connect
 from clusters.cluster import Cluster, ClusterError
@@ -26,6 +27,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("build", help="build (or reuse) the toolchain and print it as JSON")
     create = sub.add_parser("create", help="create a cluster from a topology file")
     create.add_argument("--topology", type=Path, default=DEFAULT_TOPOLOGY)
+    for role in ("cni", "storage"):
+        what = (
+            "a CNI to install instead of kind's default" if role == "cni" else "a storage driver to install"
+        )
+        create.add_argument(f"--{role}-manifest", action="append", type=Path, help=f"{what}; repeatable")
+        create.add_argument(f"--{role}-image", action="append", help="a local image it needs, loaded first")
+        create.add_argument(f"--{role}-image-archive", action="append", type=Path, help="an image archive")
     for name in ("create", "delete", "export-logs", "add-node", "remove-node", "kubeconfig"):
         command = create if name == "create" else sub.add_parser(name)
         command.add_argument("--name", default=DEFAULT_NAME, help=f"cluster name (default {DEFAULT_NAME})")
@@ -102,7 +110,16 @@ def run_command(args: argparse.Namespace, progress: Progress) -> int:
         return 0
     cluster = Cluster(args.name, toolchain)
     if args.command == "create":
-        cluster.create(args.topology, progress)
+        plugins = [
+            addon(
+                role,
+                getattr(args, f"{key}_manifest"),
+                getattr(args, f"{key}_image"),
+                getattr(args, f"{key}_image_archive"),
+            )
+            for role, key in ((CNI, "cni"), (STORAGE, "storage"))
+        ]
+        cluster.create(args.topology, progress, [p for p in plugins if p is not None])
         print(cluster.kubeconfig)
     elif args.command == "delete":
         cluster.delete(progress)
@@ -126,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     try:
         return run_command(args, progress)
-    except (DockerUnavailable, ClusterError, TopologyError) as err:
+    except (DockerUnavailable, ClusterError, TopologyError, AddonError) as err:
         print(f"wc-cluster: {err}", file=sys.stderr)
     except StepFailed as err:
         print(f"wc-cluster: {err}", file=sys.stderr)

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from fixtures.cluster_access import ClusterUnderTest
@@ -44,3 +51,72 @@ def inner_cluster_args(
     if wc_cluster.toolbox_image:
         args += ["--wc-toolbox-image", wc_cluster.toolbox_image]
     return args
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_command(name: str) -> str:
+    """The shell block README.md marks with ``<!-- readme-command: NAME -->``, as written there."""
+    text = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- readme-command: {re.escape(name)} -->\s*```sh\n(.*?)```", text, re.S)
+    if match is None:
+        raise AssertionError(f"README.md has no block marked readme-command: {name}")
+    return match.group(1)
+
+
+@dataclass(frozen=True)
+class ReadmeRun:
+    """One README command block, run for real with bash from the checkout."""
+
+    returncode: int
+    output: str
+    summary: dict[str, Any]
+
+    def outcomes(self) -> dict[str, str]:
+        """Verdict per test id, from the run's summary.json."""
+        return {g["id"]: g["verdict"] for g in self.summary.get("guarantees", [])}
+
+
+class ReadmeCommands:
+    """README's marked command blocks, read and run for real (the ``readme`` fixture)."""
+
+    command = staticmethod(readme_command)
+
+    @staticmethod
+    def run(
+        script: str, report_dir: Path, *, timeout: float = 1800, substitutions: dict[str, str] | None = None
+    ) -> ReadmeRun:
+        return run_readme_command(script, report_dir, timeout=timeout, substitutions=substitutions)
+
+
+@pytest.fixture
+def readme() -> ReadmeCommands:
+    return ReadmeCommands()
+
+
+def run_readme_command(
+    script: str, report_dir: Path, *, timeout: float = 1800, substitutions: dict[str, str] | None = None
+) -> ReadmeRun:
+    """Run a README block (after plain-text substitutions), its pytest writing reports to report_dir.
+    The output is printed, so a failing test shows it."""
+    for old, new in (substitutions or {}).items():
+        if old not in script:
+            raise AssertionError(f"README command has no {old!r} to replace:\n{script}")
+        script = script.replace(old, new)
+    script = script.replace(
+        "python3 -m pytest ", f"python3 -m pytest -p no:cacheprovider --wc-report-dir {report_dir} "
+    )
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    print(done.stdout)
+    summary_file = report_dir / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+    return ReadmeRun(done.returncode, done.stdout, summary)
