@@ -107,6 +107,8 @@ def run_readme_command(
     script = script.replace(
         "python3 -m pytest ", f"python3 -m pytest -p no:cacheprovider --wc-report-dir {report_dir} "
     )
+    for leftover in re.findall(r"--wc-cluster-name (\S+)", script):  # from an interrupted earlier run
+        subprocess.run(["wc-cluster", "delete", "--name", leftover], capture_output=True, check=False)
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=ROOT,
