@@ -142,15 +142,22 @@ def read_workloads(files: Iterable[Path]) -> list[Workload]:
     return found
 
 
+def image_tag(image: str) -> str:
+    """The tag of an image reference ("v1.2.3"), else its digest's start, else "latest"."""
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        return last.rsplit(":", 1)[1]
+    return digest[:19] if digest else "latest"
+
+
 def plugin_identity(found: Sequence[Workload]) -> str:
     """"name version" of a plugin from its manifests: its first DaemonSet (else first workload), with
     the tag of its main container's image."""
     if not found:
         return ""
     main = next((w for w in found if w.kind == "DaemonSet"), found[0])
-    image = main.images[-1] if main.images else ""
-    tag = image.rsplit("/", 1)[-1].partition("@")[0].rpartition(":")[2] if ":" in image else "latest"
-    return f"{main.name} {tag}".strip()
+    return f"{main.name} {image_tag(main.images[-1] if main.images else '')}"
 
 
 def check_sources(plugin: Addon) -> None:
