@@ -11,9 +11,9 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from clusters.cluster import ClusterError
-from clusters.node_markers import MarkerError, Owner, repair
+from clusters.kube.node_markers import MarkerError, Owner, repair
 
-#: Label on every namespace the suite creates (fixtures.namespaces.OWNER_LABEL is the same string).
+#: Label on every namespace the suite creates (fixtures.resources.namespaces.OWNER_LABEL is the same string).
 OWNED_NAMESPACE_LABEL = "workload-conformance.io/owned"
 
 

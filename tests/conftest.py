@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
+from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.plugin import options_key
 
 OWN_CLUSTER = "own_cluster"

@@ -4,11 +4,15 @@ DaemonSet was rolled out. (The joined node also never becomes Ready: its CNI is 
 from __future__ import annotations
 
 import pytest
+from breakers.control_plane import controllers_disabled
 
-from clusters.control_plane import controllers_disabled
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.waits import WaitTimeout
-from fixtures.workloads import daemonset_manifest, wait_for_daemon_pod_on, wait_for_daemonset_coverage
+from clusters.kube.waits import WaitTimeout
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import (
+    daemonset_manifest,
+    wait_for_daemon_pod_on,
+    wait_for_daemonset_coverage,
+)
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.slow]
 

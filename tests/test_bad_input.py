@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.preflight import Preflight
+from fixtures.facts.preflight import Preflight
 
 pytest_plugins = ["pytester"]
 
@@ -127,7 +127,7 @@ FAKE_CLUSTER_CONFTEST = """
 import pytest
 
 from fixtures.plugin import preflight_key
-from fixtures.preflight import NodeInfo, Preflight, StorageClassInfo
+from fixtures.facts.preflight import NodeInfo, Preflight, StorageClassInfo
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 

@@ -13,16 +13,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from breakers.control_plane import controllers_disabled
+from breakers.storage_classes import default_classes, no_default_storage_class
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from clusters.control_plane import controllers_disabled
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.dns_answers import cluster_dns_scaled_to_zero
-from fixtures.namespaces import TEST_LABEL, create_namespace, delete_namespace
-from fixtures.storage_classes import default_classes, no_default_storage_class
-from fixtures.waits import NotYet, wait_for
-from fixtures.workloads import daemonset_manifest, format_toleration
+from clusters.kube.waits import NotYet, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import daemonset_manifest, format_toleration
+from fixtures.resources.dns_answers import cluster_dns_scaled_to_zero
+from fixtures.resources.namespaces import TEST_LABEL, create_namespace, delete_namespace
 
 pytestmark = pytest.mark.disruptive
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.dns import DnsProbe, start_dns_probe
-from fixtures.event_recorder import (
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.facts.preflight import Preflight
+from fixtures.observation.event_recorder import (
     ADDED,
     DELETED,
     READY,
@@ -20,9 +20,9 @@ from fixtures.event_recorder import (
     deleted,
     first_seen,
 )
-from fixtures.pods import DnsLookupError, create_pod_and_wait, toolbox_pod
-from fixtures.preflight import Preflight
-from fixtures.run_fixtures import PodEvents
+from fixtures.plugin.run import PodEvents
+from fixtures.resources.dns import DnsProbe, start_dns_probe
+from fixtures.resources.pods import DnsLookupError, create_pod_and_wait, toolbox_pod
 
 pytest_plugins = ["pytester"]
 
@@ -175,7 +175,7 @@ def test_dns_lookup_with_no_answering_server_says_it_timed_out(
 # --- diagnostics ------------------------------------------------------------------------------------
 
 FAILS_AFTER_MAKING_A_POD = """
-from fixtures.pods import create_pod_and_wait, toolbox_pod
+from fixtures.resources.pods import create_pod_and_wait, toolbox_pod
 
 
 def test_fails_after_making_a_pod(wc_cluster, namespace):

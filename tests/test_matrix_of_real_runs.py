@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from fixtures.cluster_access import ClusterUnderTest
+from fixtures.facts.cluster_under_test import ClusterUnderTest
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from clusters.node_markers import (
+from clusters.kube.node_markers import (
     MARKER_ANNOTATION,
     UNSCHEDULABLE_TAINT,
     Node,
@@ -20,8 +20,8 @@ from clusters.node_markers import (
     node_marker,
     read_node,
 )
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.node_changes import NodeChanges
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.node_changes import NodeChanges
 
 pytestmark = pytest.mark.disruptive
 

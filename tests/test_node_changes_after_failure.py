@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from clusters.node_markers import Node, Owner, find_taint, node_marker, read_node
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.node_changes import repair
-from fixtures.waits import Aborted, NotYet, wait_for
+from clusters.kube.node_markers import Node, Owner, find_taint, node_marker, read_node
+from clusters.kube.waits import Aborted, NotYet, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.node_changes import repair
 
 pytestmark = pytest.mark.disruptive
 
@@ -30,7 +30,7 @@ INNER_TESTS = """
 import os
 from pathlib import Path
 
-from fixtures.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, wait_for
 
 NODE, KEY = os.environ["WC_INNER_NODE"], os.environ["WC_INNER_KEY"]
 
@@ -58,7 +58,7 @@ def test_uses_the_cluster(wc_cluster):
 KILLED_RUN = """
 import os, signal, sys
 from kubernetes import client, config
-from fixtures.node_changes import NodeChanges
+from fixtures.resources.node_changes import NodeChanges
 
 kubeconfig, context, node, key = sys.argv[1:5]
 api = config.new_client_from_config(config_file=kubeconfig, context=context or None)

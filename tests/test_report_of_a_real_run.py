@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
+from fixtures.facts.cluster_under_test import ClusterUnderTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,8 +20,8 @@ BROKEN_GUARANTEE = '''
 
 import pytest
 
-from fixtures.waits import wait_for
-from fixtures.workloads import daemonset_covers_eligible_nodes, daemonset_manifest
+from clusters.kube.waits import wait_for
+from fixtures.resources.daemonsets import daemonset_covers_eligible_nodes, daemonset_manifest
 
 pytestmark = pytest.mark.daemonset
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.preflight import Preflight
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.facts.preflight import Preflight
 
 pytest_plugins = ["pytester"]
 

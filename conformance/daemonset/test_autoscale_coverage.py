@@ -6,10 +6,10 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.waits import NotYet, wait_for
-from fixtures.workloads import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import NotYet, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import (
     daemon_pods_by_node,
     daemonset_manifest,
     wait_for_daemon_pod_on,

@@ -7,8 +7,8 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.workloads import (
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import (
     CONTROL_PLANE_ROLE,
     daemonset_manifest,
     describe_pods,

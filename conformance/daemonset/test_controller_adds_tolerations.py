@@ -7,9 +7,9 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.eligibility import automatic_tolerations
-from fixtures.workloads import daemonset_manifest, format_toleration, wait_for_daemonset_coverage
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import daemonset_manifest, format_toleration, wait_for_daemonset_coverage
+from fixtures.resources.eligibility import automatic_tolerations
 
 pytestmark = pytest.mark.daemonset
 

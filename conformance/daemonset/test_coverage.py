@@ -5,9 +5,9 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.eligibility import eligible_nodes
-from fixtures.workloads import daemonset_manifest, wait_for_daemonset_coverage
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import daemonset_manifest, wait_for_daemonset_coverage
+from fixtures.resources.eligibility import eligible_nodes
 
 pytestmark = pytest.mark.daemonset
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.waits import NotYet, wait_for
-from fixtures.workloads import APP_LABEL, daemonset_manifest, wait_for_daemonset_coverage
+from clusters.kube.events import recent_events
+from clusters.kube.waits import NotYet, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import APP_LABEL, daemonset_manifest, wait_for_daemonset_coverage
 
 pytestmark = pytest.mark.daemonset
 

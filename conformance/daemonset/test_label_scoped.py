@@ -9,11 +9,10 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.node_changes import NodeChanges
-from fixtures.waits import wait_for
-from fixtures.workloads import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import (
     daemonset_manifest,
     describe_pods,
     node_key,
@@ -21,6 +20,7 @@ from fixtures.workloads import (
     untainted_workers,
     wait_for_daemonset_coverage,
 )
+from fixtures.resources.node_changes import NodeChanges
 
 pytestmark = pytest.mark.daemonset
 

@@ -9,10 +9,8 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.eligibility import expected_node_names
-from fixtures.node_changes import NodeChanges
-from fixtures.workloads import (
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import (
     daemonset_manifest,
     describe_pods,
     format_toleration,
@@ -20,6 +18,8 @@ from fixtures.workloads import (
     untainted_workers,
     wait_for_daemonset_coverage,
 )
+from fixtures.resources.eligibility import expected_node_names
+from fixtures.resources.node_changes import NodeChanges
 
 pytestmark = pytest.mark.daemonset
 

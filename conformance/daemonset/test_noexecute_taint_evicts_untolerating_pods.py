@@ -9,12 +9,10 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.eligibility import automatic_tolerations
-from fixtures.events import recent_events
-from fixtures.node_changes import NodeChanges
-from fixtures.waits import Aborted, NotYet, scaled, wait_for
-from fixtures.workloads import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import Aborted, NotYet, scaled, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import (
     APP_LABEL,
     daemonset_manifest,
     describe_pods,
@@ -24,6 +22,8 @@ from fixtures.workloads import (
     untainted_workers,
     wait_for_daemonset_coverage,
 )
+from fixtures.resources.eligibility import automatic_tolerations
+from fixtures.resources.node_changes import NodeChanges
 
 pytestmark = pytest.mark.daemonset
 

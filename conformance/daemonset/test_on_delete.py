@@ -7,10 +7,10 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.waits import NotYet, WaitTimeout, wait_for
-from fixtures.workloads import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import NotYet, WaitTimeout, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import (
     APP_LABEL,
     daemon_pods_by_node,
     daemonset_manifest,

@@ -7,11 +7,11 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.rollout import most_surplus, most_unavailable
-from fixtures.waits import wait_for
-from fixtures.workloads import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.observation.rollout import most_surplus, most_unavailable
+from fixtures.resources.daemonsets import (
     APP_LABEL,
     all_pods_at_revision,
     daemonset_manifest,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.dns import DnsProbe
-from fixtures.dns_answers import NOERROR, NXDOMAIN, dig_answer
-from fixtures.statefulsets import pod_fqdn, statefulset_manifest, wait_for_statefulset_ready
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.dns import DnsProbe
+from fixtures.resources.dns_answers import NOERROR, NXDOMAIN, dig_answer
+from fixtures.resources.statefulsets import pod_fqdn, statefulset_manifest, wait_for_statefulset_ready
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 

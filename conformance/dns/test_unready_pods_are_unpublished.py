@@ -5,10 +5,12 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.dns import DnsProbe
-from fixtures.dns_answers import answers
-from fixtures.statefulsets import (
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.dns import DnsProbe
+from fixtures.resources.dns_answers import answers
+from fixtures.resources.statefulsets import (
     headless_service_manifest,
     pod_fqdn,
     pod_readiness,
@@ -17,8 +19,6 @@ from fixtures.statefulsets import (
     statefulset_manifest,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import wait_for
-from fixtures.workloads import APP_LABEL
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 

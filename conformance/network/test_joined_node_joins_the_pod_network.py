@@ -9,11 +9,16 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.node_lifecycle import joined_worker
-from fixtures.pod_network import PROBE_DAEMONSET, PROBE_PORT, start_probe_daemonset, wait_for_all_pairs
-from fixtures.waits import wait_for
-from fixtures.workloads import pod_deleted, wait_for_daemon_pod_on
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import pod_deleted, wait_for_daemon_pod_on
+from fixtures.resources.node_lifecycle import joined_worker
+from fixtures.resources.pod_network import (
+    PROBE_DAEMONSET,
+    PROBE_PORT,
+    start_probe_daemonset,
+    wait_for_all_pairs,
+)
 
 pytestmark = [pytest.mark.network, pytest.mark.disruptive, pytest.mark.slow]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pod_network import PROBE_PORT, start_probe_daemonset, wait_for_all_pairs
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.pod_network import PROBE_PORT, start_probe_daemonset, wait_for_all_pairs
 
 pytestmark = pytest.mark.network
 

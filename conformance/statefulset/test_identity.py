@@ -6,9 +6,9 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pods import exec_in_pod
-from fixtures.statefulsets import (
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.pods import exec_in_pod
+from fixtures.resources.statefulsets import (
     POD_INDEX_LABEL,
     POD_NAME_LABEL,
     pod_name,

@@ -5,15 +5,15 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.rollout import most_unavailable
-from fixtures.statefulsets import (
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.observation.rollout import most_unavailable
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.statefulsets import (
     rolling_update,
     statefulset_manifest,
     update_template,
     wait_for_statefulset_ready,
 )
-from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
 

@@ -7,10 +7,14 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pod_network import PROBE_PORT, wait_for_peers_by_name
-from fixtures.statefulsets import headless_service_manifest, statefulset_manifest, wait_for_statefulset_ready
-from fixtures.workloads import APP_LABEL
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.pod_network import PROBE_PORT, wait_for_peers_by_name
+from fixtures.resources.statefulsets import (
+    headless_service_manifest,
+    statefulset_manifest,
+    wait_for_statefulset_ready,
+)
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.dns, pytest.mark.network]
 

@@ -8,9 +8,9 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.statefulsets import generation_observed, statefulset_manifest
-from fixtures.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.statefulsets import generation_observed, statefulset_manifest
 
 pytestmark = pytest.mark.statefulset
 

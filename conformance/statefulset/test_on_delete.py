@@ -6,9 +6,11 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.event_recorder import PodRecord
-from fixtures.statefulsets import (
+from clusters.kube.waits import WaitTimeout
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.observation.event_recorder import PodRecord
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.statefulsets import (
     on_delete,
     pods_by_ordinal,
     revision_of,
@@ -17,8 +19,6 @@ from fixtures.statefulsets import (
     wait_for_replacement,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import WaitTimeout
-from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.event_recorder import PodRecord
-from fixtures.statefulsets import scale, statefulset_manifest, wait_for_statefulset_ready
-from fixtures.workloads import APP_LABEL
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.observation.event_recorder import PodRecord
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.statefulsets import scale, statefulset_manifest, wait_for_statefulset_ready
 
 pytestmark = pytest.mark.statefulset
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.event_recorder import PodRecord
-from fixtures.events import recent_events
-from fixtures.statefulsets import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import WaitTimeout, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.observation.event_recorder import PodRecord
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.statefulsets import (
     pod_name,
     pod_running,
     scale,
@@ -17,8 +19,6 @@ from fixtures.statefulsets import (
     statefulset_manifest,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import WaitTimeout, wait_for
-from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.statefulsets import statefulset_manifest, wait_for_statefulset_ready
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.statefulsets import statefulset_manifest, wait_for_statefulset_ready
 
 pytestmark = pytest.mark.statefulset
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.statefulsets import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.statefulsets import (
     pod_running,
     pods_by_ordinal,
     set_ready_file,
     statefulset_manifest,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import wait_for
-from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
 

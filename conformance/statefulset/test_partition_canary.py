@@ -10,10 +10,12 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.event_recorder import PodRecord
-from fixtures.events import recent_events
-from fixtures.statefulsets import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import NotYet, WaitTimeout, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.observation.event_recorder import PodRecord
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.statefulsets import (
     pods_by_ordinal,
     revision_of,
     rolling_update,
@@ -23,8 +25,6 @@ from fixtures.statefulsets import (
     wait_for_replacement,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import NotYet, WaitTimeout, wait_for
-from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
 

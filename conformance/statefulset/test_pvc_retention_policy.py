@@ -6,9 +6,10 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.statefulsets import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.statefulsets import (
     claim_name,
     claims,
     claims_bound,
@@ -20,7 +21,6 @@ from fixtures.statefulsets import (
     statefulset_manifest,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import wait_for
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.statefulsets import (
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.statefulsets import (
     new_update_revision,
     statefulset_manifest,
     update_template,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import wait_for
 
 pytestmark = pytest.mark.statefulset
 

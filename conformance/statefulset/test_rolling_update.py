@@ -6,15 +6,15 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.event_recorder import PodRecord
-from fixtures.statefulsets import (
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.observation.event_recorder import PodRecord
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.statefulsets import (
     revision_of,
     statefulset_manifest,
     update_template,
     wait_for_statefulset_ready,
 )
-from fixtures.workloads import APP_LABEL
 
 pytestmark = pytest.mark.statefulset
 

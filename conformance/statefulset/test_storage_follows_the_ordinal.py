@@ -7,10 +7,11 @@ from __future__ import annotations
 import allure
 import pytest
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.pods import exec_in_pod
-from fixtures.statefulsets import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.pods import exec_in_pod
+from fixtures.resources.statefulsets import (
     DATA_DIR,
     claim_name,
     claims,
@@ -22,7 +23,6 @@ from fixtures.statefulsets import (
     wait_for_replacement,
     wait_for_statefulset_ready,
 )
-from fixtures.waits import wait_for
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage]
 

@@ -10,26 +10,26 @@ import allure
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.events import recent_events
-from fixtures.node_changes import NodeChanges
-from fixtures.pods import exec_in_pod, pod_state
-from fixtures.statefulsets import (
+from clusters.kube.events import recent_events
+from clusters.kube.waits import wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.daemonsets import untainted_workers
+from fixtures.resources.node_changes import NodeChanges
+from fixtures.resources.pods import exec_in_pod, pod_state
+from fixtures.resources.statefulsets import (
     DATA_DIR,
     claim_name,
     statefulset_manifest,
     wait_for_replacement,
     wait_for_statefulset_ready,
 )
-from fixtures.volume_placement import (
+from fixtures.resources.volumes import (
     allowed_nodes,
     bound_volume,
     describe_node_affinity,
     mentions_volume_node_affinity,
     refused_by_scheduler,
 )
-from fixtures.waits import wait_for
-from fixtures.workloads import untainted_workers
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage]
 

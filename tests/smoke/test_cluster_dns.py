@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pods import create_pod_and_wait, resolve_a_records, toolbox_pod
-from fixtures.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.pods import create_pod_and_wait, resolve_a_records, toolbox_pod
 
 pytestmark = pytest.mark.dns
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pods import create_pod_and_wait, delete_pod_and_wait, exec_in_pod, toolbox_pod
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.pods import create_pod_and_wait, delete_pod_and_wait, exec_in_pod, toolbox_pod
 
 pytestmark = pytest.mark.storage
 

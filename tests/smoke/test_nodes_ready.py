@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from fixtures.cluster_access import ClusterUnderTest
+from fixtures.facts.cluster_under_test import ClusterUnderTest
 
 
 def _ready(node: client.V1Node) -> bool:

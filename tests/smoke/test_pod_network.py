@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fixtures.cluster_access import ClusterUnderTest
-from fixtures.pods import create_pod_and_wait, exec_in_pod, toolbox_pod
-from fixtures.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, wait_for
+from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.resources.pods import create_pod_and_wait, exec_in_pod, toolbox_pod
 
 
 def _workers(wc_cluster: ClusterUnderTest) -> list[str]:

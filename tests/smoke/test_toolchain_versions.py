@@ -8,7 +8,7 @@ import pytest
 
 from clusters.commands import output
 from clusters.versions import load
-from fixtures.cluster_access import ClusterUnderTest
+from fixtures.facts.cluster_under_test import ClusterUnderTest
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from breakers.control_plane import without_controllers
 
 from clusters.build.components import kubernetes_ldflags, staging_replacements
 from clusters.build.kind_source import go_concatenated_constant, patch_containerd_config
 from clusters.cluster import join_configuration, next_worker_name, parse_join_command
-from clusters.control_plane import without_controllers
 from clusters.topology import CGROUP_V1_KUBELET_PATCH, TopologyError, for_host, load_topology
 from clusters.versions import load
 

@@ -18,7 +18,7 @@ from kubernetes.client import (
     V1Toleration,
 )
 
-from fixtures.eligibility import (
+from fixtures.resources.eligibility import (
     AUTOMATIC_TOLERATIONS,
     NodeVerdict,
     automatic_tolerations,

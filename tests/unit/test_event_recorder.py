@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.event_recorder import (
+from fixtures.observation.event_recorder import (
     ADDED,
     DELETED,
     LISTED,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kubernetes import client
 
-from fixtures.dns import dns_client_pod
-from fixtures.pods import dig_failure, toolbox_pod
+from fixtures.resources.dns import dns_client_pod
+from fixtures.resources.pods import dig_failure, toolbox_pod
 
 IMAGE = "localhost/workload-conformance/toolbox:test"
 

@@ -24,7 +24,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from clusters.cleanup import OWNED_NAMESPACE_LABEL, CleanupResult, delete_owned_namespaces
-from clusters.node_markers import (
+from clusters.kube.node_markers import (
     MARKER_ANNOTATION,
     UNSCHEDULABLE_TAINT,
     Change,
@@ -41,9 +41,9 @@ from clusters.node_markers import (
     undo_order,
     undo_patch,
 )
-from fixtures.namespaces import OWNER_LABEL
-from fixtures.node_changes import NodeChanges, NodeChangesNotUndone, repair
-from fixtures.node_fixtures import SIGNALS_TO_ABANDON, _Interrupts
+from fixtures.plugin.nodes import SIGNALS_TO_ABANDON, _Interrupts
+from fixtures.resources.namespaces import OWNER_LABEL
+from fixtures.resources.node_changes import NodeChanges, NodeChangesNotUndone, repair
 
 OWNER = Owner(host="ci-7", pid=4121, start="81234", test="tests/test_x.py::test_y", at="2025-01-01T10:00:00")
 GPU = {"key": "example.com/gpu", "value": "a100", "effect": "NoSchedule"}

@@ -16,7 +16,7 @@ from kubernetes.client import (
     V1StatefulSetSpec,
 )
 
-from fixtures.objects import api_version_and_kind, describe, field_mismatches
+from clusters.kube.names import api_version_and_kind, describe, field_mismatches
 
 
 def statefulset(**fields) -> V1StatefulSet:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from clusters.addons import CNI, STORAGE, Addon
-from fixtures.options import Options
-from fixtures.plugin_facts import cni_name, plugin_facts
-from fixtures.preflight import Preflight, StorageClassInfo
-from fixtures.storage_under_test import BindVerdict
+from fixtures.facts.plugin_facts import cni_name, plugin_facts
+from fixtures.facts.preflight import Preflight, StorageClassInfo
+from fixtures.plugin.options import Options
+from fixtures.plugin.storage import BindVerdict
 
 BASE = Options(
     provider="kind",

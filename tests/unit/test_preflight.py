@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures.preflight import (
+from fixtures.facts.preflight import (
     DnsInfo,
     NodeInfo,
     Preflight,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from fixtures.pod_network import (
+from fixtures.resources.daemonsets import daemonset_manifest
+from fixtures.resources.pod_network import (
     CONNECT,
     EXEC,
     REACH_SCRIPT,
@@ -22,8 +23,7 @@ from fixtures.pod_network import (
     peer_targets,
     reach_argv,
 )
-from fixtures.statefulsets import statefulset_manifest
-from fixtures.workloads import daemonset_manifest
+from fixtures.resources.statefulsets import statefulset_manifest
 
 IMAGE = "localhost/workload-conformance/toolbox:test"
 REFUSED = "nc: connect to 10.244.2.4 port 7000 (tcp) failed: Connection refused"

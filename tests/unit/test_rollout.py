@@ -1,5 +1,5 @@
-from fixtures.event_recorder import PodRecord
-from fixtures.rollout import most_surplus, most_unavailable
+from fixtures.observation.event_recorder import PodRecord
+from fixtures.observation.rollout import most_surplus, most_unavailable
 
 
 def rec(kind: str, t: float, name: str, node: str, ready: bool, deleting: bool = False) -> PodRecord:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from fixtures.dns_answers import NXDOMAIN, parse_dig
-from fixtures.pods import DnsLookupError
-from fixtures.statefulsets import (
+from fixtures.resources.daemonsets import APP_LABEL
+from fixtures.resources.dns_answers import NXDOMAIN, parse_dig
+from fixtures.resources.pods import DnsLookupError
+from fixtures.resources.statefulsets import (
     DATA_DIR,
     READY_FILE,
     claim_name,
@@ -20,7 +21,6 @@ from fixtures.statefulsets import (
     statefulset_manifest,
     status_gaps,
 )
-from fixtures.workloads import APP_LABEL
 
 IMAGE = "localhost/workload-conformance/toolbox:test"
 

@@ -15,7 +15,7 @@ from kubernetes.client import (
     V1VolumeNodeAffinity,
 )
 
-from fixtures.volume_placement import allowed_nodes, describe_node_affinity, mentions_volume_node_affinity
+from fixtures.resources.volumes import allowed_nodes, describe_node_affinity, mentions_volume_node_affinity
 
 HOSTNAME, ZONE, DISK = "kubernetes.io/hostname", "topology.kubernetes.io/zone", "example.com/ssd"
 

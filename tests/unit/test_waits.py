@@ -12,8 +12,8 @@ from email.utils import format_datetime
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from fixtures import waits
-from fixtures.waits import (
+from clusters.kube import waits
+from clusters.kube.waits import (
     Aborted,
     NotYet,
     WaitAborted,
@@ -266,7 +266,7 @@ def test_api_error_summary():
 
 def test_retry_api_retries_server_errors_and_logs_each_retry(caplog):
     call = Script(api_error(500, "Internal Server Error"), api_error(409, "Conflict"), {"name": "web"})
-    with caplog.at_level(logging.WARNING, logger="fixtures.waits"):
+    with caplog.at_level(logging.WARNING, logger="clusters.kube.waits"):
         assert retry_api(call, what="create StatefulSet ns/web", backoff=0) == {"name": "web"}
     assert call.calls == 3
     messages = [r.getMessage() for r in caplog.records]
