@@ -152,7 +152,7 @@ def image_tag(image: str) -> str:
 
 
 def plugin_identity(found: Sequence[Workload]) -> str:
-    """"name version" of a plugin from its manifests: its first DaemonSet (else first workload), with
+    """ "name version" of a plugin from its manifests: its first DaemonSet (else first workload), with
     the tag of its main container's image."""
     if not found:
         return ""

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import urllib3
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from clusters.cluster import ClusterError
+from clusters.kube.labels import OWNED_NAMESPACE_LABEL
 from clusters.kube.node_markers import MarkerError, Owner, repair
-
-#: Label on every namespace the suite creates (fixtures.resources.namespaces.OWNER_LABEL is the same string).
-OWNED_NAMESPACE_LABEL = "workload-conformance.io/owned"
 
 
 @dataclass(frozen=True)
@@ -33,16 +30,6 @@ class CleanupResult:
             f"cleanup: {len(self.node_changes)} node change(s) undone, "
             f"{len(self.namespaces)} namespace(s) deleted"
         )
-
-
-def connect(kubeconfig: Path, context: str | None = None) -> client.ApiClient:
-    """An API client for the kubeconfig; ClusterError with one line when it cannot be used."""
-    if not kubeconfig.is_file():
-        raise ClusterError(f"kubeconfig {kubeconfig} does not exist")
-    try:
-        return config.new_client_from_config(config_file=str(kubeconfig), context=context)
-    except (config.ConfigException, ValueError, TypeError, KeyError) as err:
-        raise ClusterError(f"kubeconfig {kubeconfig} cannot be used: {err}") from err
 
 
 def delete_owned_namespaces(core: client.CoreV1Api) -> list[str]:

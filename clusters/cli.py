@@ -9,9 +9,10 @@ from pathlib import Path
 
 from clusters.addons import CNI, STORAGE, AddonError, addon
 from clusters.build.flannel import BACKENDS
-from clusters.cleanup import cleanup, connect
+from clusters.cleanup import cleanup
 from clusters.cluster import Cluster, ClusterError
 from clusters.docker_engine import DockerUnavailable
+from clusters.kube.connect import ClusterUnavailable, connect
 from clusters.progress import Progress, StepFailed
 from clusters.sample_plugins import SampleCni, SampleStorage, write_sample_cni, write_sample_storage
 from clusters.toolchain import MODES, resolve
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     try:
         return run_command(args, progress)
-    except (DockerUnavailable, ClusterError, TopologyError, AddonError) as err:
+    except (DockerUnavailable, ClusterError, ClusterUnavailable, TopologyError, AddonError) as err:
         print(f"wc-cluster: {err}", file=sys.stderr)
     except StepFailed as err:
         print(f"wc-cluster: {err}", file=sys.stderr)

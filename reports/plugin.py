@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import allure_commons
 import pytest
 from allure_commons.types import LabelType
 from allure_pytest.utils import ALLURE_LABEL_MARK
@@ -35,7 +34,7 @@ from reports.model import (
     TestResult,
     normalize_facts,
 )
-from reports.steps import StepRecorder, make_attachment
+from reports.steps import StepRecorder, Steps, activate, deactivate, make_attachment
 
 GROUP = "workload-conformance reports"
 HELP_REPORT_DIR = "write this run's reports into DIR (default: reports/runs/<run-id> under the rootdir)"
@@ -71,8 +70,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read the options set here
 def pytest_configure(config: pytest.Config) -> None:
     recorder = StepRecorder()
-    allure_commons.plugin_manager.register(recorder)
-    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(recorder))
+    activate(recorder)
+    config.add_cleanup(lambda: deactivate(recorder))
     config.stash[recorder_key] = recorder
 
     workerinput = getattr(config, "workerinput", None)
@@ -350,3 +349,9 @@ class RunReporter:
             return str(path.relative_to(self.config.invocation_params.dir))
         except ValueError:
             return str(path)
+
+
+@pytest.fixture
+def step() -> Steps:
+    """Name a test's steps: ``with step("act: scale web to 5"):``; ``step.attach(text, "events")``."""
+    return Steps()

@@ -1,13 +1,17 @@
-"""Records `allure.step(...)` blocks and `allure.attach(...)` calls into the results model.
+"""The project's step API: ``with step("act: scale web to 5"):`` and ``attach(text, "events")``.
 
-Tests and fixtures use Allure's own API; this listens on Allure's plugin manager (the same hooks
-allure-pytest listens on), so steps land in the model whether or not --alluredir is set.
+A step is recorded into the results model (reports.model) of the test in progress; Allure is one
+renderer of it: each step and attachment is also handed to Allure's plugin manager, where
+allure-pytest writes it into allure-results when that is on. Tests reach it through the ``step``
+fixture; helpers that attach diagnostics call ``attach`` directly.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import allure_commons
@@ -56,51 +60,98 @@ class StepRecorder:
 
     def __init__(self) -> None:
         self._top: list[Step] = []
-        self._open: dict[str, Step] = {}
         self._stack: list[Step] = []
         self._attachments: list[Attachment] = []
 
     def take(self) -> tuple[list[Step], list[Attachment]]:
         """The top-level steps and the attachments recorded since the last call."""
         steps, attachments = self._top, self._attachments
-        self._top, self._attachments = [], []
+        self._top, self._attachments, self._stack = [], [], []
         return steps, attachments
 
-    @allure_commons.hookimpl
-    def start_step(self, uuid: Any, title: str, params: dict[str, Any]) -> None:
+    def start(self, title: str) -> Step:
         step = Step(title=str(title), start=time.time())
         (self._stack[-1].steps if self._stack else self._top).append(step)
         self._stack.append(step)
-        self._open[str(uuid)] = step
+        return step
 
-    @allure_commons.hookimpl
-    def stop_step(self, uuid: Any, exc_type: Any, exc_val: BaseException | None, exc_tb: Any) -> None:
-        step = self._open.pop(str(uuid), None)
-        if step is None:
-            return
+    def stop(self, step: Step, error: BaseException | None) -> None:
         if step in self._stack:
             del self._stack[self._stack.index(step) :]
         step.end = time.time()
-        if exc_val is None:
+        if error is None:
             step.outcome = PASSED
-        elif isinstance(exc_val, pytest.skip.Exception):
+        elif isinstance(error, pytest.skip.Exception):
             step.outcome = SKIPPED
-            step.error = str(exc_val)[:MAX_ERROR]
+            step.error = str(error)[:MAX_ERROR]
         else:
             step.outcome = FAILED
-            step.error = f"{type(exc_val).__name__}: {exc_val}"[:MAX_ERROR]
+            step.error = f"{type(error).__name__}: {error}"[:MAX_ERROR]
 
-    @allure_commons.hookimpl
-    def attach_data(self, body: bytes | str, name: str | None, attachment_type: Any, extension: Any) -> None:
-        content_type = _content_type(attachment_type, body)
-        self._attachments.append(make_attachment(body, name or "attachment", content_type))
+    def add(self, attachment: Attachment) -> None:
+        self._attachments.append(attachment)
 
-    @allure_commons.hookimpl
-    def attach_file(self, source: str | Path, name: str | None, attachment_type: Any, extension: Any) -> None:
-        path = Path(source)
-        try:
-            body = path.read_bytes()
-        except OSError as err:
-            body = f"cannot read attached file {path}: {err}"
-        content_type = _content_type(attachment_type, body)
-        self._attachments.append(make_attachment(body, name or path.name, content_type))
+
+_recorders: list[StepRecorder] = []  # the reports plugin's, while a run is on
+
+
+def activate(recorder: StepRecorder) -> None:
+    _recorders.append(recorder)
+
+
+def deactivate(recorder: StepRecorder) -> None:
+    if recorder in _recorders:
+        _recorders.remove(recorder)
+
+
+@contextmanager
+def step(title: str) -> Iterator[None]:
+    """One named step of a test ("arrange: ...", "act: ...", "observe: ..."), timed, with its outcome."""
+    recorder = _recorders[-1] if _recorders else None
+    recorded = recorder.start(title) if recorder else None
+    key = uuid.uuid4().hex
+    renderers = allure_commons.plugin_manager.hook
+    renderers.start_step(uuid=key, title=title, params={})
+    error: BaseException | None = None
+    try:
+        yield
+    except BaseException as err:
+        error = err
+        raise
+    finally:
+        if recorder is not None and recorded is not None:
+            recorder.stop(recorded, error)
+        renderers.stop_step(
+            uuid=key,
+            exc_type=type(error) if error else None,
+            exc_val=error,
+            exc_tb=error.__traceback__ if error else None,
+        )
+
+
+def attach(body: str | bytes, name: str, content_type: str = "text/plain") -> None:
+    """Attach text (or bytes) to the test in progress, under ``name``."""
+    if _recorders:
+        _recorders[-1].add(make_attachment(body, name, content_type))
+    allure_commons.plugin_manager.hook.attach_data(
+        body=body, name=name, attachment_type=content_type, extension=_EXTENSIONS.get(content_type, "txt")
+    )
+
+
+_EXTENSIONS = {
+    "text/plain": "txt",
+    "application/yaml": "yaml",
+    "application/json": "json",
+    "text/html": "html",
+}
+
+
+class Steps:
+    """What the ``step`` fixture gives a test: ``with step("act: ..."):`` and ``step.attach(text, name)``."""
+
+    def __call__(self, title: str) -> AbstractContextManager[None]:
+        return step(title)
+
+    @staticmethod
+    def attach(body: str | bytes, name: str, content_type: str = "text/plain") -> None:
+        attach(body, name, content_type)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.plugin import options_key
+from fixtures.plugin.keys import options_key
 
 OWN_CLUSTER = "own_cluster"
 

@@ -126,7 +126,7 @@ def test_no_docker_for_the_kind_provider(pytester: pytest.Pytester, monkeypatch:
 FAKE_CLUSTER_CONFTEST = """
 import pytest
 
-from fixtures.plugin import preflight_key
+from fixtures.plugin.keys import preflight_key
 from fixtures.facts.preflight import NodeInfo, Preflight, StorageClassInfo
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"

@@ -18,7 +18,7 @@ from breakers.storage_classes import default_classes, no_default_storage_class
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import daemonset_manifest, format_toleration
 from fixtures.resources.dns_answers import cluster_dns_scaled_to_zero
@@ -152,7 +152,12 @@ def test_noexecute_eviction_fails_naming_the_node_when_admission_makes_daemonset
                 raise NotYet(f"a DaemonSet created in {probe_namespace} has tolerations {shown}")
 
         wait_for(
-            in_force, "DaemonSets created get a catch-all toleration", timeout=30, subject=f"policy {name}"
+            Probe(
+                in_force,
+                "DaemonSets created get a catch-all toleration",
+                timeout=30,
+                subject=f"policy {name}",
+            )
         )
         result = run_guarantee(wc_cluster, NOEXECUTE_GUARANTEE)
     finally:

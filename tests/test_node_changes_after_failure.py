@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from clusters.kube.node_markers import Node, Owner, find_taint, node_marker, read_node
-from clusters.kube.waits import Aborted, NotYet, wait_for
+from clusters.kube.waits import Aborted, NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.node_changes import repair
 
@@ -172,7 +172,9 @@ def test_changes_of_an_interrupted_run_are_undone(
             if find_taint(node, inner["key"], "NoSchedule") is None:
                 raise NotYet(f"no taint {inner['key']} yet")
 
-        wait_for(tainted, f"taint {inner['key']} from the inner run", timeout=INNER_TIMEOUT, interval=0.5)
+        wait_for(
+            Probe(tainted, f"taint {inner['key']} from the inner run", timeout=INNER_TIMEOUT, interval=0.5)
+        )
         process.send_signal(signum)
         returncode = process.wait(timeout=INNER_TIMEOUT)
     finally:

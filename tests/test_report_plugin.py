@@ -16,24 +16,22 @@ pytest_plugins = ["pytester"]
 
 FAKE_TESTS = '''
 """DaemonSet pods MUST run on every eligible node."""
-import allure
 import pytest
 
 
-def test_lands_on_every_worker():
+def test_lands_on_every_worker(step):
     """A DaemonSet pod MUST land on each worker."""
-    with allure.step("arrange: a DaemonSet"):
-        with allure.step("wait: 3/3 scheduled"):
+    with step("arrange: a DaemonSet"):
+        with step("wait: 3/3 scheduled"):
             pass
 
 
 @pytest.mark.statefulset
-def test_rolls_in_reverse_order():
+def test_rolls_in_reverse_order(step):
     """Ordinals MUST roll from the highest down.
     Fails on: a controller that rolls in parallel."""
-    allure.attach("web-2 Pending: 0/3 nodes match nodeSelector", name="pod status",
-                  attachment_type=allure.attachment_type.TEXT)
-    with allure.step("act: change the image"):
+    step.attach("web-2 Pending: 0/3 nodes match nodeSelector", "pod status")
+    with step("act: change the image"):
         assert 1 == 2, "web-0 was updated before web-2"
 
 

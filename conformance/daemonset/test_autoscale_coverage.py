@@ -7,7 +7,7 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import (
     daemon_pods_by_node,
@@ -82,11 +82,13 @@ def test_joining_node_gets_a_pod_and_leaving_node_lets_it_go(
                 return current
 
             wait_for(
-                released,
-                f"no pod on {left.name} and desiredNumberScheduled back to {len(before)}",
-                timeout=180,
-                subject=f"apps/v1 DaemonSet {namespace}/agent",
-                diagnose=lambda: recent_events(core, namespace),
+                Probe(
+                    released,
+                    f"no pod on {left.name} and desiredNumberScheduled back to {len(before)}",
+                    timeout=180,
+                    subject=f"apps/v1 DaemonSet {namespace}/agent",
+                    diagnose=lambda: recent_events(core, namespace),
+                )
             )
             assert set(daemon_pods_by_node(core, namespace, "agent")) == before
     finally:

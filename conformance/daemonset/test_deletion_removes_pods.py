@@ -6,9 +6,10 @@ import allure
 import pytest
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import APP_LABEL, daemonset_manifest, wait_for_daemonset_coverage
+from fixtures.resources.daemonsets import daemonset_manifest, wait_for_daemonset_coverage
 
 pytestmark = pytest.mark.daemonset
 
@@ -36,9 +37,11 @@ def test_deleting_the_daemonset_removes_its_pods(wc_cluster: ClusterUnderTest, n
             return True
 
         wait_for(
-            gone,
-            f"the {len(owned)} pods of the deleted DaemonSet to be gone",
-            timeout=120,
-            subject=f"apps/v1 DaemonSet {namespace}/agent (deleted)",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                gone,
+                f"the {len(owned)} pods of the deleted DaemonSet to be gone",
+                timeout=120,
+                subject=f"apps/v1 DaemonSet {namespace}/agent (deleted)",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )

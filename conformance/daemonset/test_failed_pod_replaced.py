@@ -7,7 +7,7 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import daemon_pods_by_node, daemonset_manifest, wait_for_daemonset_coverage
 
@@ -48,11 +48,13 @@ def test_failed_daemon_pod_is_replaced(wc_cluster: ClusterUnderTest, namespace: 
             return ready[0]
 
         replacement = wait_for(
-            replaced,
-            f"{victim.metadata.name} replaced by a Ready pod on {node}",
-            timeout=120,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                replaced,
+                f"{victim.metadata.name} replaced by a Ready pod on {node}",
+                timeout=120,
+                subject=f"apps/v1 DaemonSet {namespace}/agent",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         assert replacement.metadata.uid != victim.metadata.uid
         assert replacement.spec.node_name == node

@@ -10,7 +10,7 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import wait_for
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import (
     daemonset_manifest,
@@ -99,11 +99,13 @@ def test_daemonset_runs_only_on_labelled_nodes(
         f"observe: {on_first.metadata.name} on {first} deleted, {on_second.metadata.name} stays"
     ):
         wait_for(
-            lambda: pod_deleted(core, namespace, on_first),
-            f"pod {on_first.metadata.name} deleted after {first} lost the label {key}",
-            timeout=120,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                lambda: pod_deleted(core, namespace, on_first),
+                f"pod {on_first.metadata.name} deleted after {first} lost the label {key}",
+                timeout=120,
+                subject=f"apps/v1 DaemonSet {namespace}/agent",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
         assert set(by_node) == expected == {second}, (

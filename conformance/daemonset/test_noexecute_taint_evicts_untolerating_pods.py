@@ -10,10 +10,10 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import Aborted, NotYet, scaled, wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import Aborted, NotYet, Probe, scaled, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import (
-    APP_LABEL,
     daemonset_manifest,
     describe_pods,
     format_toleration,
@@ -71,14 +71,16 @@ def test_noexecute_taint_evicts_only_the_untolerating_daemon_pod(
         own = [format_toleration(t) for t in victim.spec.tolerations or []]
         own = [t for t in own if t not in automatic]
         wait_for(
-            lambda: pod_deleted(core, namespace, victim),
-            f"pod {victim.metadata.name} of plain, which does not tolerate {taint}, deleted from {node}",
-            timeout=120,
-            subject=f"apps/v1 DaemonSet {namespace}/plain",
-            diagnose=lambda: (
-                f"tolerations of {victim.metadata.name} besides the controller's: "
-                f"{', '.join(own) or 'none'}\n{recent_events(core, namespace)}"
-            ),
+            Probe(
+                lambda: pod_deleted(core, namespace, victim),
+                f"pod {victim.metadata.name} of plain, which does not tolerate {taint}, deleted from {node}",
+                timeout=120,
+                subject=f"apps/v1 DaemonSet {namespace}/plain",
+                diagnose=lambda: (
+                    f"tolerations of {victim.metadata.name} besides the controller's: "
+                    f"{', '.join(own) or 'none'}\n{recent_events(core, namespace)}"
+                ),
+            )
         )
 
     with allure.step(f"observe: plain stays off {node}, {keeper.metadata.name} keeps running there"):
@@ -113,11 +115,13 @@ def test_noexecute_taint_evicts_only_the_untolerating_daemon_pod(
                 )
 
         wait_for(
-            held,
-            f"no pod of plain on {node} and {keeper.metadata.name} of tolerating Ready there for {HOLD}s",
-            timeout=HOLD + 30,
-            subject=f"v1 Node {node} tainted {taint}",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                held,
+                f"no pod of plain on {node} and {keeper.metadata.name} of tolerating Ready there for {HOLD}s",
+                timeout=HOLD + 30,
+                subject=f"v1 Node {node} tainted {taint}",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
 
     with allure.step("observe: plain's desiredNumberScheduled one less, tolerating's unchanged"):

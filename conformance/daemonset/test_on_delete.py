@@ -8,10 +8,10 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import NotYet, WaitTimeout, wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import NotYet, Probe, WaitTimeout, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import (
-    APP_LABEL,
     daemon_pods_by_node,
     daemonset_manifest,
     generation_observed,
@@ -51,7 +51,11 @@ def test_on_delete_replaces_only_deleted_pods(
             apps, namespace, "agent", {"name": "agent", "env": [{"name": "AGENT_REVISION", "value": "2"}]}
         )
         ds = wait_for(
-            lambda: generation_observed(apps, namespace, "agent"), "the new generation observed", timeout=60
+            Probe(
+                lambda: generation_observed(apps, namespace, "agent"),
+                "the new generation observed",
+                timeout=60,
+            )
         )
         new_revision = newest_revision_hash(apps, namespace, "agent")
         assert new_revision != old_revision, "the template change made no new ControllerRevision"
@@ -86,11 +90,13 @@ def test_on_delete_replaces_only_deleted_pods(
             return pods
 
         pods = wait_for(
-            replaced,
-            f"a Ready replacement for {victim.metadata.name} on {victim_node}",
-            timeout=120,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                replaced,
+                f"a Ready replacement for {victim.metadata.name} on {victim_node}",
+                timeout=120,
+                subject=f"apps/v1 DaemonSet {namespace}/agent",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         assert revision_hash(pods[victim_node][0]) == new_revision
         for node in sorted(nodes - {victim_node}):

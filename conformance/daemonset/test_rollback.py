@@ -7,7 +7,7 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import (
     daemon_pods_by_node,
@@ -57,11 +57,13 @@ def test_rollback_restores_the_previous_revision_without_restarts(
             return pods
 
         stalled_pods = wait_for(
-            stalled,
-            "exactly one pod on the unstartable revision",
-            timeout=120,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                stalled,
+                "exactly one pod on the unstartable revision",
+                timeout=120,
+                subject=f"apps/v1 DaemonSet {namespace}/agent",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         untouched = {
             p.metadata.uid
@@ -88,11 +90,13 @@ def test_rollback_restores_the_previous_revision_without_restarts(
             return pods
 
         final = wait_for(
-            back_on_original,
-            f"every pod on revision {original_hash} and Ready",
-            timeout=180,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                back_on_original,
+                f"every pod on revision {original_hash} and Ready",
+                timeout=180,
+                subject=f"apps/v1 DaemonSet {namespace}/agent",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         final_uids = {p.metadata.uid for pods in final.values() for p in pods}
         restarted = sorted(original[uid].metadata.name for uid in untouched - final_uids)

@@ -8,11 +8,11 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.observation.rollout import most_surplus, most_unavailable
 from fixtures.resources.daemonsets import (
-    APP_LABEL,
     all_pods_at_revision,
     daemonset_manifest,
     generation_observed,
@@ -52,17 +52,23 @@ def _roll_out(wc_cluster: ClusterUnderTest, namespace: str, pod_events, strategy
         patch_container(apps, namespace, "agent", NEW_TEMPLATE)
         # the controller records the new ControllerRevision before it reports the generation observed
         wait_for(
-            lambda: generation_observed(apps, namespace, "agent"), "the new generation observed", timeout=60
+            Probe(
+                lambda: generation_observed(apps, namespace, "agent"),
+                "the new generation observed",
+                timeout=60,
+            )
         )
         new_revision = newest_revision_hash(apps, namespace, "agent")
         assert new_revision != old_revision, "the template change made no new ControllerRevision"
     with allure.step(f"observe: every eligible node runs one Ready pod at revision {new_revision}"):
         after = wait_for(
-            lambda: all_pods_at_revision(apps, core, namespace, "agent", new_revision),
-            f"every pod replaced by one at revision {new_revision}",
-            timeout=240,
-            subject=f"apps/v1 DaemonSet {namespace}/agent",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                lambda: all_pods_at_revision(apps, core, namespace, "agent", new_revision),
+                f"every pod replaced by one at revision {new_revision}",
+                timeout=240,
+                subject=f"apps/v1 DaemonSet {namespace}/agent",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         new_uids = {p.metadata.uid for pods in after.values() for p in pods}
         kept = sorted(p.metadata.name for pods in before.values() for p in pods if p.metadata.uid in new_uids)

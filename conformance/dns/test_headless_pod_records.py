@@ -7,9 +7,9 @@ from __future__ import annotations
 import allure
 import pytest
 
-from clusters.kube.waits import wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.dns import DnsProbe
 from fixtures.resources.dns_answers import answers
 from fixtures.resources.statefulsets import (
@@ -47,17 +47,21 @@ def test_each_pod_resolves_by_name_and_the_service_to_every_ready_pod(
         fqdn = pod_fqdn(name, "web", namespace)
         with allure.step(f"observe: {fqdn} resolves to {ip} alone"):
             wait_for(
-                answers(core, namespace, dns_probe.pod, fqdn, {ip}),
-                f"{fqdn} answers exactly {ip}",
-                timeout=DNS_TIMEOUT,
-                subject=f"DNS from pod {namespace}/{dns_probe.pod}",
+                Probe(
+                    answers(core, namespace, dns_probe.pod, fqdn, {ip}),
+                    f"{fqdn} answers exactly {ip}",
+                    timeout=DNS_TIMEOUT,
+                    subject=f"DNS from pod {namespace}/{dns_probe.pod}",
+                )
             )
 
     fqdn = service_fqdn("web", namespace)
     with allure.step(f"observe: {fqdn} resolves to the three pod IPs"):
         wait_for(
-            answers(core, namespace, dns_probe.pod, fqdn, set(ips.values())),
-            f"{fqdn} answers exactly {sorted(ips.values())}",
-            timeout=DNS_TIMEOUT,
-            subject=f"DNS from pod {namespace}/{dns_probe.pod}",
+            Probe(
+                answers(core, namespace, dns_probe.pod, fqdn, set(ips.values())),
+                f"{fqdn} answers exactly {sorted(ips.values())}",
+                timeout=DNS_TIMEOUT,
+                subject=f"DNS from pod {namespace}/{dns_probe.pod}",
+            )
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import allure
 import pytest
 
-from clusters.kube.waits import wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.dns import DnsProbe
 from fixtures.resources.dns_answers import answers
 from fixtures.resources.statefulsets import (
@@ -40,10 +40,12 @@ def test_a_replaced_pod_name_resolves_to_the_new_pod(
         for pod in sorted(pods.values(), key=lambda p: p.metadata.name):
             fqdn = pod_fqdn(pod.metadata.name, "web", namespace)
             wait_for(
-                answers(core, namespace, dns_probe.pod, fqdn, {pod.status.pod_ip}),
-                f"{fqdn} answers {pod.status.pod_ip}",
-                timeout=DNS_TIMEOUT,
-                subject=subject,
+                Probe(
+                    answers(core, namespace, dns_probe.pod, fqdn, {pod.status.pod_ip}),
+                    f"{fqdn} answers {pod.status.pod_ip}",
+                    timeout=DNS_TIMEOUT,
+                    subject=subject,
+                )
             )
 
     with allure.step(f"act: delete web-1 ({pods[1].status.pod_ip})"):
@@ -54,16 +56,20 @@ def test_a_replaced_pod_name_resolves_to_the_new_pod(
         allure.attach(f"old {pods[1].status.pod_ip}\nnew {new.status.pod_ip}", "web-1 IPs")
         fqdn = pod_fqdn("web-1", "web", namespace)
         wait_for(
-            answers(core, namespace, dns_probe.pod, fqdn, {new.status.pod_ip}),
-            f"{fqdn} answers the new pod's IP {new.status.pod_ip} alone (was {pods[1].status.pod_ip})",
-            timeout=DNS_TIMEOUT,
-            subject=subject,
+            Probe(
+                answers(core, namespace, dns_probe.pod, fqdn, {new.status.pod_ip}),
+                f"{fqdn} answers the new pod's IP {new.status.pod_ip} alone (was {pods[1].status.pod_ip})",
+                timeout=DNS_TIMEOUT,
+                subject=subject,
+            )
         )
         for ordinal in (0, 2):
             fqdn = pod_fqdn(f"web-{ordinal}", "web", namespace)
             wait_for(
-                answers(core, namespace, dns_probe.pod, fqdn, {pods[ordinal].status.pod_ip}),
-                f"{fqdn} still answers {pods[ordinal].status.pod_ip}",
-                timeout=DNS_TIMEOUT,
-                subject=subject,
+                Probe(
+                    answers(core, namespace, dns_probe.pod, fqdn, {pods[ordinal].status.pod_ip}),
+                    f"{fqdn} still answers {pods[ordinal].status.pod_ip}",
+                    timeout=DNS_TIMEOUT,
+                    subject=subject,
+                )
             )

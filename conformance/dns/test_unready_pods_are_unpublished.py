@@ -5,9 +5,9 @@ from __future__ import annotations
 import allure
 import pytest
 
-from clusters.kube.waits import wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.dns import DnsProbe
 from fixtures.resources.dns_answers import answers
 from fixtures.resources.statefulsets import (
@@ -50,39 +50,49 @@ def test_an_unready_pod_leaves_dns_unless_the_service_publishes_not_ready_addres
         ips = {o: p.status.pod_ip for o, p in pods.items()}
         every = set(ips.values())
         wait_for(
-            answers(core, namespace, dns_probe.pod, service_fqdn("web", namespace), every),
-            "web answers all three pod IPs",
-            timeout=DNS_TIMEOUT,
-            subject=subject,
+            Probe(
+                answers(core, namespace, dns_probe.pod, service_fqdn("web", namespace), every),
+                "web answers all three pod IPs",
+                timeout=DNS_TIMEOUT,
+                subject=subject,
+            )
         )
 
     with allure.step("act: make web-1 unready (remove its readiness file)"):
         set_ready_file(core, namespace, "web-1", present=False)
         wait_for(
-            pod_readiness(core, namespace, "web-1", ready=False),
-            "Ready=False",
-            timeout=30,
-            subject=f"v1 Pod {namespace}/web-1",
+            Probe(
+                pod_readiness(core, namespace, "web-1", ready=False),
+                "Ready=False",
+                timeout=30,
+                subject=f"v1 Pod {namespace}/web-1",
+            )
         )
 
     with allure.step(f"observe: web drops web-1 ({ips[1]}), web-all keeps it, web-1.web is NXDOMAIN"):
         wait_for(
-            answers(core, namespace, dns_probe.pod, service_fqdn("web", namespace), every - {ips[1]}),
-            f"web answers only web-0 and web-2 ({sorted(every - {ips[1]})})",
-            timeout=DNS_TIMEOUT,
-            subject=subject,
+            Probe(
+                answers(core, namespace, dns_probe.pod, service_fqdn("web", namespace), every - {ips[1]}),
+                f"web answers only web-0 and web-2 ({sorted(every - {ips[1]})})",
+                timeout=DNS_TIMEOUT,
+                subject=subject,
+            )
         )
         wait_for(
-            answers(core, namespace, dns_probe.pod, pod_fqdn("web-1", "web", namespace), None),
-            "web-1.web is NXDOMAIN while web-1 is unready",
-            timeout=DNS_TIMEOUT,
-            subject=subject,
+            Probe(
+                answers(core, namespace, dns_probe.pod, pod_fqdn("web-1", "web", namespace), None),
+                "web-1.web is NXDOMAIN while web-1 is unready",
+                timeout=DNS_TIMEOUT,
+                subject=subject,
+            )
         )
         wait_for(
-            answers(core, namespace, dns_probe.pod, service_fqdn("web-all", namespace), every),
-            f"web-all still answers all three pod IPs ({sorted(every)})",
-            timeout=DNS_TIMEOUT,
-            subject=subject,
+            Probe(
+                answers(core, namespace, dns_probe.pod, service_fqdn("web-all", namespace), every),
+                f"web-all still answers all three pod IPs ({sorted(every)})",
+                timeout=DNS_TIMEOUT,
+                subject=subject,
+            )
         )
 
     with allure.step("act: make web-1 Ready again"):
@@ -90,8 +100,10 @@ def test_an_unready_pod_leaves_dns_unless_the_service_publishes_not_ready_addres
 
     with allure.step("observe: web answers all three pod IPs again"):
         wait_for(
-            answers(core, namespace, dns_probe.pod, service_fqdn("web", namespace), every),
-            "web answers all three pod IPs again",
-            timeout=DNS_TIMEOUT,
-            subject=subject,
+            Probe(
+                answers(core, namespace, dns_probe.pod, service_fqdn("web", namespace), every),
+                "web answers all three pod IPs again",
+                timeout=DNS_TIMEOUT,
+                subject=subject,
+            )
         )

@@ -9,7 +9,7 @@ import allure
 import pytest
 from kubernetes import client
 
-from clusters.kube.waits import wait_for
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import pod_deleted, wait_for_daemon_pod_on
 from fixtures.resources.node_lifecycle import joined_worker
@@ -31,10 +31,12 @@ def _delete_probes_before_the_node_leaves(
     deletion of the namespace."""
     wc_cluster.apps.delete_namespaced_daemon_set(PROBE_DAEMONSET, namespace)
     wait_for(
-        lambda: pod_deleted(wc_cluster.core, namespace, pod),
-        f"{pod.metadata.name} gone from {pod.spec.node_name} before the node leaves",
-        timeout=60,
-        subject=f"v1 Pod {namespace}/{pod.metadata.name}",
+        Probe(
+            lambda: pod_deleted(wc_cluster.core, namespace, pod),
+            f"{pod.metadata.name} gone from {pod.spec.node_name} before the node leaves",
+            timeout=60,
+            subject=f"v1 Pod {namespace}/{pod.metadata.name}",
+        )
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import allure
 import pytest
 
+from clusters.kube.labels import APP_LABEL
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.observation.rollout import most_unavailable
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.statefulsets import (
     rolling_update,
     statefulset_manifest,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import allure
 import pytest
 
+from clusters.kube.labels import APP_LABEL
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.pod_network import PROBE_PORT, wait_for_peers_by_name
 from fixtures.resources.statefulsets import (
     headless_service_manifest,

@@ -8,7 +8,7 @@ import allure
 import pytest
 from kubernetes import client
 
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.statefulsets import generation_observed, statefulset_manifest
 
@@ -40,7 +40,9 @@ def test_available_replicas_wait_for_min_ready_seconds(wc_cluster: ClusterUnderT
                 raise NotYet(f"readyReplicas {sts.status.ready_replicas}")
             return sts
 
-        sts = wait_for(ready, "web-0 Ready", timeout=120, subject=f"apps/v1 StatefulSet {namespace}/web")
+        sts = wait_for(
+            Probe(ready, "web-0 Ready", timeout=120, subject=f"apps/v1 StatefulSet {namespace}/web")
+        )
         pod = wc_cluster.core.read_namespaced_pod("web-0", namespace)
         ready_since = next(c.last_transition_time for c in pod.status.conditions if c.type == "Ready")
         assert (sts.status.available_replicas or 0) == 0, (
@@ -56,10 +58,12 @@ def test_available_replicas_wait_for_min_ready_seconds(wc_cluster: ClusterUnderT
             return sts
 
         wait_for(
-            available,
-            "web-0 available",
-            timeout=MIN_READY + 60,
-            subject=f"apps/v1 StatefulSet {namespace}/web",
+            Probe(
+                available,
+                "web-0 available",
+                timeout=MIN_READY + 60,
+                subject=f"apps/v1 StatefulSet {namespace}/web",
+            )
         )
         ready_for = (datetime.now(UTC) - ready_since).total_seconds()
         assert ready_for >= MIN_READY - 1, (

@@ -6,10 +6,10 @@ from __future__ import annotations
 import allure
 import pytest
 
+from clusters.kube.labels import APP_LABEL
 from clusters.kube.waits import WaitTimeout
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.observation.event_recorder import PodRecord
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.statefulsets import (
     on_delete,
     pods_by_ordinal,

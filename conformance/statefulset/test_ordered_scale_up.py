@@ -7,10 +7,10 @@ import allure
 import pytest
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import WaitTimeout, wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import Probe, WaitTimeout, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.observation.event_recorder import PodRecord
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.statefulsets import (
     pod_name,
     pod_running,
@@ -79,11 +79,13 @@ def test_an_unready_pod_holds_back_its_successors(
             namespace, statefulset_manifest("web", wc_cluster.toolbox_image, readiness_file=True)
         )
         wait_for(
-            pod_running(core, namespace, "web-0"),
-            "Running (its readiness file absent, so not Ready)",
-            timeout=120,
-            subject=f"v1 Pod {namespace}/web-0",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                pod_running(core, namespace, "web-0"),
+                "Running (its readiness file absent, so not Ready)",
+                timeout=120,
+                subject=f"v1 Pod {namespace}/web-0",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
 
     with allure.step(f"observe: no web-1 within {QUIET_WINDOW} s while web-0 is unready"):
@@ -101,11 +103,13 @@ def test_an_unready_pod_holds_back_its_successors(
         name = pod_name("web", ordinal)
         with allure.step(f"act: make {name} Ready (touch its readiness file)"):
             wait_for(
-                pod_running(core, namespace, name),
-                "Running",
-                timeout=120,
-                subject=f"v1 Pod {namespace}/{name}",
-                diagnose=lambda: recent_events(core, namespace),
+                Probe(
+                    pod_running(core, namespace, name),
+                    "Running",
+                    timeout=120,
+                    subject=f"v1 Pod {namespace}/{name}",
+                    diagnose=lambda: recent_events(core, namespace),
+                )
             )
             set_ready_file(core, namespace, name, present=True)
 

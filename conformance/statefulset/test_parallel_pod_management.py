@@ -7,9 +7,9 @@ import allure
 import pytest
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import wait_for
+from clusters.kube.labels import APP_LABEL
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import APP_LABEL
 from fixtures.resources.statefulsets import (
     pod_running,
     pods_by_ordinal,
@@ -43,11 +43,13 @@ def test_parallel_creates_every_pod_without_waiting_for_readiness(
     with allure.step("observe: all three pods run while none is Ready"):
         for name in names:
             wait_for(
-                pod_running(core, namespace, name),
-                "Running (not Ready: its readiness file is absent)",
-                timeout=120,
-                subject=f"v1 Pod {namespace}/{name}",
-                diagnose=lambda: recent_events(core, namespace),
+                Probe(
+                    pod_running(core, namespace, name),
+                    "Running (not Ready: its readiness file is absent)",
+                    timeout=120,
+                    subject=f"v1 Pod {namespace}/{name}",
+                    diagnose=lambda: recent_events(core, namespace),
+                )
             )
         assert sorted(p.metadata.name for p in pods_by_ordinal(core, namespace, "web").values()) == names
         ready = [n for n in names if recorder.first_ready(n)]

@@ -7,7 +7,7 @@ import allure
 import pytest
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import wait_for
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.statefulsets import (
     claim_name,
@@ -46,10 +46,12 @@ def _create_bound(
     apps.create_namespaced_stateful_set(namespace, manifest)
     wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=240)
     bound = wait_for(
-        claims_bound(core, namespace, CLAIMS),
-        "data-web-0..2 Bound",
-        timeout=60,
-        subject=f"PVCs of StatefulSet {namespace}/web",
+        Probe(
+            claims_bound(core, namespace, CLAIMS),
+            "data-web-0..2 Bound",
+            timeout=60,
+            subject=f"PVCs of StatefulSet {namespace}/web",
+        )
     )
     return {name: claim.metadata.uid for name, claim in bound.items()}
 
@@ -58,11 +60,13 @@ def _delete_set(wc_cluster: ClusterUnderTest, namespace: str) -> None:
     core, apps = wc_cluster.core, wc_cluster.apps
     apps.delete_namespaced_stateful_set("web", namespace)
     wait_for(
-        statefulset_gone(apps, core, namespace, "web"),
-        "StatefulSet web and its pods gone",
-        timeout=120,
-        subject=f"apps/v1 StatefulSet {namespace}/web",
-        diagnose=lambda: recent_events(core, namespace),
+        Probe(
+            statefulset_gone(apps, core, namespace, "web"),
+            "StatefulSet web and its pods gone",
+            timeout=120,
+            subject=f"apps/v1 StatefulSet {namespace}/web",
+            diagnose=lambda: recent_events(core, namespace),
+        )
     )
 
 
@@ -84,11 +88,13 @@ def test_delete_policies_remove_the_scaled_away_claims_then_the_rest_with_the_se
     with allure.step("observe: data-web-1 and data-web-2 are deleted, data-web-0 stays"):
         wait_for_statefulset_ready(apps, core, namespace, "web", replicas=1, timeout=120)
         wait_for(
-            claims_gone(core, namespace, CLAIMS[1:]),
-            "the claims of the removed ordinals deleted",
-            timeout=120,
-            subject=f"PVCs of StatefulSet {namespace}/web",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                claims_gone(core, namespace, CLAIMS[1:]),
+                "the claims of the removed ordinals deleted",
+                timeout=120,
+                subject=f"PVCs of StatefulSet {namespace}/web",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         left = claims(core, namespace)
         assert CLAIMS[0] in left and left[CLAIMS[0]].metadata.uid == uids[CLAIMS[0]], (
@@ -101,11 +107,13 @@ def test_delete_policies_remove_the_scaled_away_claims_then_the_rest_with_the_se
 
     with allure.step("observe: data-web-0 is deleted with it"):
         wait_for(
-            claims_gone(core, namespace, CLAIMS[:1]),
-            "data-web-0 deleted with the StatefulSet",
-            timeout=120,
-            subject=f"PVCs of StatefulSet {namespace}/web",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                claims_gone(core, namespace, CLAIMS[:1]),
+                "data-web-0 deleted with the StatefulSet",
+                timeout=120,
+                subject=f"PVCs of StatefulSet {namespace}/web",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import allure
 import pytest
 
-from clusters.kube.waits import wait_for
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.statefulsets import (
     new_update_revision,
@@ -40,7 +40,11 @@ def test_rollback_restores_the_previous_revision(wc_cluster: ClusterUnderTest, n
 
     with allure.step(f"observe: every pod back on {revision_a}, which is the update revision again"):
         wait_for(
-            new_update_revision(apps, namespace, "web", revision_b), "an update revision after B", timeout=60
+            Probe(
+                new_update_revision(apps, namespace, "web", revision_b),
+                "an update revision after B",
+                timeout=60,
+            )
         )
         sts, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=240)
         assert sts.status.update_revision == revision_a, (

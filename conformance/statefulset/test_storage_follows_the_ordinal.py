@@ -8,7 +8,7 @@ import allure
 import pytest
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import wait_for
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.pods import exec_in_pod
 from fixtures.resources.statefulsets import (
@@ -67,10 +67,12 @@ def test_each_ordinal_keeps_its_claim_and_data_across_replacement_scaling_and_de
         apps.create_namespaced_stateful_set(namespace, manifest)
         _, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=240)
         bound = wait_for(
-            claims_bound(core, namespace, CLAIMS),
-            "data-web-0..2 Bound",
-            timeout=60,
-            subject=f"PVCs of StatefulSet {namespace}/web",
+            Probe(
+                claims_bound(core, namespace, CLAIMS),
+                "data-web-0..2 Bound",
+                timeout=60,
+                subject=f"PVCs of StatefulSet {namespace}/web",
+            )
         )
         for ordinal, pod in sorted(pods.items()):
             assert _claim_of(pod) == CLAIMS[ordinal], f"{pod.metadata.name} mounts {_claim_of(pod)}"
@@ -123,11 +125,13 @@ def test_each_ordinal_keeps_its_claim_and_data_across_replacement_scaling_and_de
 
     with allure.step("observe: the set and its pods are gone, every claim stays without an owner"):
         wait_for(
-            statefulset_gone(apps, core, namespace, "web"),
-            "StatefulSet web and its pods gone",
-            timeout=120,
-            subject=f"apps/v1 StatefulSet {namespace}/web",
-            diagnose=lambda: recent_events(core, namespace),
+            Probe(
+                statefulset_gone(apps, core, namespace, "web"),
+                "StatefulSet web and its pods gone",
+                timeout=120,
+                subject=f"apps/v1 StatefulSet {namespace}/web",
+                diagnose=lambda: recent_events(core, namespace),
+            )
         )
         left = claims(core, namespace)
         for name in CLAIMS:

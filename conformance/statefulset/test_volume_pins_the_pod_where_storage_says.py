@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.events import recent_events
-from clusters.kube.waits import wait_for
+from clusters.kube.waits import Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import untainted_workers
 from fixtures.resources.node_changes import NodeChanges
@@ -71,10 +71,12 @@ def _web_0_with_data(wc_cluster: ClusterUnderTest, namespace: str, storage_class
     _, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=1, timeout=240)
     pod = pods[0]
     pv = wait_for(
-        lambda: bound_volume(core, namespace, CLAIM),
-        f"{CLAIM} Bound",
-        timeout=60,
-        subject=f"v1 PersistentVolumeClaim {namespace}/{CLAIM}",
+        Probe(
+            lambda: bound_volume(core, namespace, CLAIM),
+            f"{CLAIM} Bound",
+            timeout=60,
+            subject=f"v1 PersistentVolumeClaim {namespace}/{CLAIM}",
+        )
     )
     pinned = Pinned(pod, pv, allowed_nodes(pv, core.list_node().items), f"web-0 uid {pod.metadata.uid}")
     allure.attach(pinned.describe(), "where the volume allows its pod", allure.attachment_type.TEXT)
@@ -149,11 +151,13 @@ def test_a_replaced_pod_waits_pending_while_its_volumes_nodes_are_cordoned(
 
     with allure.step(f"observe: the new web-0 stays Pending, off {', '.join(others)}, saying why"):
         pod, event = wait_for(
-            refused_by_scheduler(core, namespace, "web-0", pinned.pod.metadata.uid),
-            "a new web-0, not scheduled, with a FailedScheduling event",
-            timeout=120,
-            subject=f"v1 Pod {namespace}/web-0",
-            diagnose=lambda: f"{pinned.describe()}, all cordoned\n{recent_events(core, namespace)}",
+            Probe(
+                refused_by_scheduler(core, namespace, "web-0", pinned.pod.metadata.uid),
+                "a new web-0, not scheduled, with a FailedScheduling event",
+                timeout=120,
+                subject=f"v1 Pod {namespace}/web-0",
+                diagnose=lambda: f"{pinned.describe()}, all cordoned\n{recent_events(core, namespace)}",
+            )
         )
         allure.attach(f"{event.reason}: {event.message}", "why web-0 is Pending", allure.attachment_type.TEXT)
         assert pod.status.phase == "Pending", f"the new web-0: {pod_state(pod)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.pods import create_pod_and_wait, resolve_a_records, toolbox_pod
 
@@ -46,8 +46,10 @@ def test_pod_resolves_a_headless_service_pod_record(wc_cluster: ClusterUnderTest
         return records
 
     wait_for(
-        resolves,
-        f"{fqdn} to resolve to {member.status.pod_ip}",
-        timeout=60,
-        subject=f"pod {namespace}/dns-client",
+        Probe(
+            resolves,
+            f"{fqdn} to resolve to {member.status.pod_ip}",
+            timeout=60,
+            subject=f"pod {namespace}/dns-client",
+        )
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.pods import create_pod_and_wait, exec_in_pod, toolbox_pod
 
@@ -35,8 +35,10 @@ def test_pod_on_one_worker_reaches_pod_on_another(wc_cluster: ClusterUnderTest, 
         return result.output
 
     wait_for(
-        connects,
-        f"a TCP connection from {client_node} to {server.status.pod_ip}:8080 on {server_node}",
-        timeout=60,
-        subject=f"pod {namespace}/client",
+        Probe(
+            connects,
+            f"a TCP connection from {client_node} to {server.status.pod_ip}:8080 on {server_node}",
+            timeout=60,
+            subject=f"pod {namespace}/client",
+        )
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from clusters.kube.waits import HoldBroken, holds_for, wait_for
 from fixtures.observation.event_recorder import (
     ADDED,
     DELETED,
@@ -213,11 +214,23 @@ def test_recorder_keeps_recording_after_an_unexpected_watch_error() -> None:
     assert recorder.order_of(ADDED) == ["a"]
 
 
-def test_wait_until_returns_the_answer_once_the_events_give_one() -> None:
+def test_a_probe_of_the_events_returns_the_answer_once_they_give_one() -> None:
     source = FakeSource(lists=[("1", [pod("a", "u1", "1", ready=True)])], watches=[])
     recorder = PodEventRecorder(source, description="fake").start()
     try:
-        found = recorder.wait_until(lambda records: first_ready(records, "a"), "a Ready", timeout=5)
+        found = wait_for(recorder.probe(lambda records: first_ready(records, "a"), "a Ready"), timeout=5)
         assert found.uid == "u1"
+    finally:
+        recorder.stop()
+
+
+def test_a_quiet_window_over_the_events_fails_naming_the_event_that_broke_it() -> None:
+    source = FakeSource(lists=[("1", [pod("a", "u1", "1", ready=True)])], watches=[])
+    recorder = PodEventRecorder(source, description="fake").start()
+    try:
+        quiet = recorder.never(lambda records: first_ready(records, "a") and "a became Ready", "a not Ready")
+        with pytest.raises(HoldBroken, match="a replaced within .* a not Ready must hold: a became Ready"):
+            holds_for(quiet, 5, "a replaced")
+        holds_for(recorder.never(lambda records: None, "nothing happens"), 0.3, "anything")
     finally:
         recorder.stop()

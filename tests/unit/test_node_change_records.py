@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from clusters.cleanup import OWNED_NAMESPACE_LABEL, CleanupResult, delete_owned_namespaces
+from clusters.cleanup import CleanupResult, delete_owned_namespaces
+from clusters.kube.labels import OWNED_NAMESPACE_LABEL
 from clusters.kube.node_markers import (
     MARKER_ANNOTATION,
     UNSCHEDULABLE_TAINT,
@@ -42,7 +43,6 @@ from clusters.kube.node_markers import (
     undo_patch,
 )
 from fixtures.plugin.nodes import SIGNALS_TO_ABANDON, _Interrupts
-from fixtures.resources.namespaces import OWNER_LABEL
 from fixtures.resources.node_changes import NodeChanges, NodeChangesNotUndone, repair
 
 OWNER = Owner(host="ci-7", pid=4121, start="81234", test="tests/test_x.py::test_y", at="2025-01-01T10:00:00")
@@ -296,10 +296,6 @@ def test_owner_is_alive_only_while_its_process_runs_on_this_host() -> None:
     assert not Owner("elsewhere", me.pid, me.start).alive()
 
 
-def test_namespace_label_matches_the_fixtures() -> None:
-    assert OWNED_NAMESPACE_LABEL == OWNER_LABEL
-
-
 # --- NodeChanges and repair on a fake API -------------------------------------------------------------
 
 
@@ -457,7 +453,7 @@ class FakeNamespaces:
 def test_cleanup_deletes_only_the_suites_namespaces_and_says_which() -> None:
     core = FakeNamespaces(("wc-b", False), ("wc-a", False), ("wc-going", True), ("wc-gone", False))
     lines = delete_owned_namespaces(core)  # type: ignore[arg-type]
-    assert core.selectors == [f"{OWNER_LABEL}=true"]
+    assert core.selectors == [f"{OWNED_NAMESPACE_LABEL}=true"]
     assert core.deleted == ["wc-a", "wc-b"]
     assert lines == [
         "namespace wc-a: deleted",

@@ -7,8 +7,8 @@ from pathlib import Path
 from clusters.addons import CNI, STORAGE, Addon
 from fixtures.facts.plugin_facts import cni_name, plugin_facts
 from fixtures.facts.preflight import Preflight, StorageClassInfo
+from fixtures.facts.storage_binding import BindVerdict
 from fixtures.plugin.options import Options
-from fixtures.plugin.storage import BindVerdict
 
 BASE = Options(
     provider="kind",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
-from fixtures.resources.daemonsets import APP_LABEL
+from clusters.kube.labels import APP_LABEL
 from fixtures.resources.dns_answers import NXDOMAIN, parse_dig
 from fixtures.resources.pods import DnsLookupError
 from fixtures.resources.statefulsets import (

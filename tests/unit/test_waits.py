@@ -12,17 +12,17 @@ from email.utils import format_datetime
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from clusters.kube import waits
+from clusters.kube import retry, waits
+from clusters.kube.retry import api_error_summary, is_transient, retry_after, retry_api
 from clusters.kube.waits import (
     Aborted,
+    HoldBroken,
     NotYet,
+    Probe,
     WaitAborted,
     WaitTimeout,
-    api_error_summary,
-    is_transient,
+    holds_for,
     reset_timeout_scale,
-    retry_after,
-    retry_api,
     scaled,
     set_timeout_scale,
     timeout_scale,
@@ -68,7 +68,7 @@ class Script:
 
 def test_returns_the_probe_value_once_satisfied():
     probe = Script(NotYet("0/3 Ready"), NotYet("2/3 Ready"), ["web-0", "web-1", "web-2"])
-    assert wait_for(probe, "3/3 Ready", timeout=5, interval=0.01) == ["web-0", "web-1", "web-2"]
+    assert wait_for(Probe(probe, "3/3 Ready", timeout=5, interval=0.01)) == ["web-0", "web-1", "web-2"]
     assert probe.calls == 3
 
 
@@ -77,11 +77,13 @@ def test_timeout_names_subject_description_last_state_and_diagnosis():
     start = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
         wait_for(
-            probe,
-            "3/3 Ready",
-            subject="StatefulSet ns-1a2b/web",
-            diagnose=lambda: "Warning FailedScheduling pod/web-2: 0/3 nodes are available",
-            **FAST,
+            Probe(
+                probe,
+                "3/3 Ready",
+                subject="StatefulSet ns-1a2b/web",
+                diagnose=lambda: "Warning FailedScheduling pod/web-2: 0/3 nodes are available",
+                **FAST,
+            )
         )
     elapsed = time.monotonic() - start
     assert str(caught.value) == (
@@ -101,7 +103,7 @@ def test_timeout_without_subject_or_diagnosis():
     with pytest.raises(
         WaitTimeout, match=r"^timed out after 0.3s waiting for 3/3 Ready; last seen: 0/3 Ready$"
     ):
-        wait_for(Script(NotYet("0/3 Ready")), "3/3 Ready", **FAST)
+        wait_for(Probe(Script(NotYet("0/3 Ready")), "3/3 Ready", **FAST))
 
 
 def test_broken_diagnosis_does_not_hide_the_timeout():
@@ -109,7 +111,7 @@ def test_broken_diagnosis_does_not_hide_the_timeout():
         raise RuntimeError("events API down")
 
     with pytest.raises(WaitTimeout) as caught:
-        wait_for(Script(NotYet("0/1 Ready")), "1/1 Ready", diagnose=diagnose, **FAST)
+        wait_for(Probe(Script(NotYet("0/1 Ready")), "1/1 Ready", diagnose=diagnose, **FAST))
     assert "last seen: 0/1 Ready\n(diagnose failed: RuntimeError: events API down)" in str(caught.value)
 
 
@@ -118,12 +120,14 @@ def test_aborted_stops_at_once():
     start = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
         wait_for(
-            probe,
-            "3/3 Ready",
-            subject="StatefulSet ns-1a2b/web",
-            timeout=30,
-            interval=0.01,
-            diagnose=lambda: "Warning Failed pod/web-0: ErrImagePull",
+            Probe(
+                probe,
+                "3/3 Ready",
+                subject="StatefulSet ns-1a2b/web",
+                timeout=30,
+                interval=0.01,
+                diagnose=lambda: "Warning Failed pod/web-0: ErrImagePull",
+            )
         )
     assert time.monotonic() - start < 5
     assert probe.calls == 2
@@ -137,13 +141,13 @@ def test_aborted_stops_at_once():
 
 def test_server_error_is_retried_then_succeeds():
     probe = Script(api_error(500, "Internal Server Error"), api_error(503), "ready")
-    assert wait_for(probe, "ready", timeout=5, interval=0.01) == "ready"
+    assert wait_for(Probe(probe, "ready", timeout=5, interval=0.01)) == "ready"
     assert probe.calls == 3
 
 
 @pytest.mark.parametrize("status", [409, 429, 500, 504])
 def test_transient_statuses_are_retried(status):
-    assert wait_for(Script(api_error(status), "ok"), "ok", timeout=5, interval=0.01) == "ok"
+    assert wait_for(Probe(Script(api_error(status), "ok"), "ok", timeout=5, interval=0.01)) == "ok"
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
@@ -151,7 +155,7 @@ def test_other_api_errors_surface_at_once(status):
     err = api_error(status, "Forbidden")
     probe = Script(err, "never")
     with pytest.raises(ApiException) as caught:
-        wait_for(probe, "3/3 Ready", subject="StatefulSet ns-1a2b/web", timeout=30, interval=0.01)
+        wait_for(Probe(probe, "3/3 Ready", subject="StatefulSet ns-1a2b/web", timeout=30, interval=0.01))
     assert caught.value is err
     assert probe.calls == 1
     assert "while waiting for StatefulSet ns-1a2b/web: 3/3 Ready" in caught.value.__notes__
@@ -160,14 +164,14 @@ def test_other_api_errors_surface_at_once(status):
 def test_other_exceptions_surface_at_once():
     probe = Script(KeyError("status"), "never")
     with pytest.raises(KeyError):
-        wait_for(probe, "ready", timeout=30, interval=0.01)
+        wait_for(Probe(probe, "ready", timeout=30, interval=0.01))
     assert probe.calls == 1
 
 
 def test_persistent_server_error_times_out_with_the_error_as_last_state():
     err = api_error(503, "Service Unavailable", message="etcdserver: request timed out")
     with pytest.raises(WaitTimeout) as caught:
-        wait_for(Script(err), "3/3 Ready", subject="StatefulSet ns/web", **FAST)
+        wait_for(Probe(Script(err), "3/3 Ready", subject="StatefulSet ns/web", **FAST))
     assert str(caught.value).endswith(
         "last seen: API error 503 Service Unavailable: etcdserver: request timed out"
     )
@@ -177,7 +181,7 @@ def test_persistent_server_error_times_out_with_the_error_as_last_state():
 def test_retry_after_is_honoured_while_waiting():
     probe = Script(api_error(429, "Too Many Requests", headers={"Retry-After": "0.3"}), "ok")
     start = time.monotonic()
-    assert wait_for(probe, "ok", timeout=5, interval=0.01) == "ok"
+    assert wait_for(Probe(probe, "ok", timeout=5, interval=0.01)) == "ok"
     assert time.monotonic() - start >= 0.3
 
 
@@ -185,7 +189,7 @@ def test_retry_after_never_outlasts_the_deadline():
     probe = Script(api_error(429, headers={"Retry-After": "30"}))
     start = time.monotonic()
     with pytest.raises(WaitTimeout):
-        wait_for(probe, "ok", **FAST)
+        wait_for(Probe(probe, "ok", **FAST))
     assert time.monotonic() - start < 2
 
 
@@ -197,7 +201,7 @@ def test_timeout_scale_shortens_and_lengthens_waits():
     assert scaled(300) == 150
     start = time.monotonic()
     with pytest.raises(WaitTimeout, match=r"^timed out after 0.2s waiting for ready"):
-        wait_for(Script(NotYet("no")), "ready", timeout=0.4, interval=0.05)
+        wait_for(Probe(Script(NotYet("no")), "ready", timeout=0.4, interval=0.05))
     assert time.monotonic() - start < 0.4 + 1.0
 
 
@@ -247,7 +251,7 @@ def test_retry_after_parsing():
     assert retry_after(api_error(429, headers={"retry-after": "1"})) == 1
     assert retry_after(api_error(429, headers={"Retry-After": "soon"})) is None
     assert retry_after(api_error(429, headers={"Retry-After": "-4"})) == 0
-    assert retry_after(api_error(429, headers={"Retry-After": "86400"})) == waits.MAX_RETRY_AFTER
+    assert retry_after(api_error(429, headers={"Retry-After": "86400"})) == retry.MAX_RETRY_AFTER
     assert retry_after(api_error(429)) is None
     future = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     assert 25 <= retry_after(api_error(503, headers={"Retry-After": future})) <= 31
@@ -305,3 +309,32 @@ def test_retry_api_honours_retry_after():
 def test_retry_api_rejects_zero_attempts():
     with pytest.raises(ValueError):
         retry_api(lambda: None, what="noop", attempts=0)
+
+
+# --- quiet windows ---------------------------------------------------------------------------------
+
+
+def test_a_quiet_window_lasts_at_least_its_nominal_length_even_when_waits_are_scaled_down():
+    set_timeout_scale(0.01)
+    try:
+        started = time.monotonic()
+        holds_for(Probe(lambda: None, "nothing replaced", interval=0.05), 0.5, "a pod replaced")
+        assert time.monotonic() - started >= 0.5
+    finally:
+        reset_timeout_scale()
+
+
+def test_a_quiet_window_fails_at_the_first_violation_naming_it():
+    check = Script(None, None, NotYet("web-0 deleted"))
+    probe = Probe(check, "web-0 untouched", subject="apps/v1 StatefulSet ns/web", interval=0.01)
+    with pytest.raises(HoldBroken) as failure:
+        holds_for(probe, 5, "a pod below the partition replaced")
+    message = str(failure.value)
+    assert message.startswith("apps/v1 StatefulSet ns/web: a pod below the partition replaced within ")
+    assert message.endswith("web-0 untouched must hold: web-0 deleted")
+    assert failure.value.after < 5
+
+
+def test_a_quiet_window_rejects_a_nonsense_length():
+    with pytest.raises(ValueError, match="finite"):
+        holds_for(Probe(lambda: None, "x"), float("nan"), "y")
