@@ -127,7 +127,9 @@ FAKE_CLUSTER_CONFTEST = """
 import pytest
 
 from fixtures.plugin.keys import preflight_key
-from fixtures.facts.preflight import NodeInfo, Preflight, StorageClassInfo
+from fixtures.facts.nodes import NodeInfo
+from fixtures.facts.preflight import Preflight
+from fixtures.facts.storage_classes import StorageClassInfo
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 
@@ -248,3 +250,77 @@ def test_a_missing_cni_manifest_is_one_line_before_any_cluster_work(pytester: py
         pytester, "--wc-cluster-name", "wc-never-created", "--wc-cni-manifest", str(missing)
     )
     assert_reported_once(result, f"cluster unavailable: manifest {missing} does not exist")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "line"),
+    [
+        (
+            ["--wc-kubeconfig", "mine.yaml"],
+            {},
+            "ERROR: --wc-kubeconfig name an existing cluster, but this run would bring up its own kind "
+            "cluster and test that instead: add --wc-provider existing",
+        ),
+        (["--wc-context", "prod"], {}, "ERROR: --wc-context name an existing cluster, but this run*"),
+        (
+            ["--wc-provider", "existing"],
+            {},
+            "ERROR: --wc-provider existing needs --wc-kubeconfig PATH",
+        ),
+        (
+            [],
+            {"WC_TIMEOUT_SCALE": "fast"},
+            "ERROR: WC_TIMEOUT_SCALE: WC_TIMEOUT_SCALE must be a positive*'fast'",
+        ),
+        (["--wc-timeout-scale", "0"], {}, "ERROR: --wc-timeout-scale: timeout scale must be a positive*0.0"),
+        (
+            ["--wc-timeout-scale", "nan"],
+            {},
+            "ERROR: --wc-timeout-scale: timeout scale must be a positive*nan",
+        ),
+        (
+            [],
+            {"WC_TOOLCHAIN": "docker"},
+            "ERROR: WC_TOOLCHAIN='docker' is not one of auto, hermetic, official",
+        ),
+        (["--wc-topology", "nowhere.yaml"], {}, "ERROR: --wc-topology: cannot read topology nowhere.yaml*"),
+        (["--wc-cluster-name", "My_Cluster"], {}, "ERROR: --wc-cluster-name 'My_Cluster' is not a kind*"),
+        (["--wc-storage-bind-timeout", "nan"], {}, "ERROR: --wc-storage-bind-timeout must be a *nan"),
+        (["--wc-storage-bind-timeout", "inf"], {}, "ERROR: --wc-storage-bind-timeout must be a *inf"),
+        ([], {"WC_CACHE_DIR": "{file}"}, "ERROR: cache folder {file} is not writable*set WC_CACHE_DIR*"),
+    ],
+    ids=[
+        "kubeconfig-for-kind",
+        "context-for-kind",
+        "existing-without-kubeconfig",
+        "scale-env-not-a-number",
+        "scale-option-zero",
+        "scale-option-nan",
+        "unknown-toolchain",
+        "missing-topology",
+        "bad-cluster-name",
+        "bind-timeout-nan",
+        "bind-timeout-inf",
+        "unwritable-cache",
+    ],
+)
+def test_bad_input_is_one_line_before_any_cluster_work(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    line: str,
+) -> None:
+    """Each of these stops the run at once with one line and no traceback: never a kind cluster tested in
+    place of the user's, never a silently ignored value."""
+    blocker = pytester.path / "a-file-not-a-folder"
+    blocker.write_text("")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(file=blocker))
+    if "WC_TIMEOUT_SCALE" not in env:
+        monkeypatch.delenv("WC_TIMEOUT_SCALE", raising=False)
+    pytester.makepyfile(test_inner=NEEDS_CLUSTER)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wc-no-report", *args, timeout=120)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    result.stderr.fnmatch_lines([line.format(file=blocker)])
+    assert not any(marker in result.stderr.str() for marker in TRACEBACK_MARKERS)

@@ -17,15 +17,10 @@ from clusters.kube.waits import DEFAULT_TIMEOUT, Probe
 T = TypeVar("T")
 
 
-@dataclass
-class Handle:
-    """One object of ``kind`` in ``namespace``; subclasses add what their kind can do."""
+class Clients:
+    """The typed API clients over ``self.api``."""
 
     api: client.ApiClient
-    namespace: str
-    name: str
-
-    kind: ClassVar[str] = ""
 
     @property
     def core(self) -> client.CoreV1Api:
@@ -34,6 +29,21 @@ class Handle:
     @property
     def apps(self) -> client.AppsV1Api:
         return client.AppsV1Api(self.api)
+
+    @property
+    def storage(self) -> client.StorageV1Api:
+        return client.StorageV1Api(self.api)
+
+
+@dataclass
+class Handle(Clients):
+    """One object of ``kind`` in ``namespace``; subclasses add what their kind can do."""
+
+    api: client.ApiClient
+    namespace: str
+    name: str
+
+    kind: ClassVar[str] = ""
 
     @property
     def subject(self) -> str:

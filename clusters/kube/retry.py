@@ -81,13 +81,17 @@ class _ApiBackoff(wait_base):
         self._exponential = wait_exponential(multiplier=backoff, max=MAX_BACKOFF)
 
     def __call__(self, retry_state: RetryCallState) -> float:
-        delay = self._exponential(retry_state)
-        outcome = retry_state.outcome
-        if outcome is not None and outcome.failed:
-            asked = retry_after(outcome.exception())
-            if asked is not None:
-                delay = max(delay, asked)
-        return delay
+        return stretched_to_retry_after(self._exponential(retry_state), retry_state)
+
+
+def stretched_to_retry_after(delay: float, retry_state: RetryCallState) -> float:
+    """``delay``, or longer when the last attempt failed with a Retry-After that asks for more."""
+    outcome = retry_state.outcome
+    if outcome is not None and outcome.failed:
+        asked = retry_after(outcome.exception())
+        if asked is not None:
+            return max(delay, asked)
+    return delay
 
 
 def retry_api(call: Callable[[], T], *, what: str, attempts: int = 5, backoff: float = 0.5) -> T:
