@@ -1,8 +1,9 @@
 """A kind cluster's lifecycle: create from a topology, delete, export logs, add and remove workers.
 
-Creation and deletion go through pytest-kind's KindCluster with the toolchain's kind binary and node
-image. kind cannot add a node to a running cluster, so a worker joins the way kind starts one: a node
-container with kind's run arguments and labels on the cluster's network, then a real `kubeadm join`.
+Creation, deletion, image loads and kubectl go through pytest-kind's KindCluster with the toolchain's
+kind and kubectl binaries and node image (clusters.kind_commands). kind cannot add a node to a running
+cluster, so a worker joins the way kind starts one: a node container with kind's run arguments and labels
+on the cluster's network, then a real `kubeadm join`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_kind import KindCluster
+import yaml
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from clusters import addons
 from clusters.addons import Addon
 from clusters.commands import CommandError, output, run
 from clusters.host_limits import check_room_for_nodes
+from clusters.kind_commands import ToolchainKindCluster
 from clusters.paths import cache_dir
 from clusters.progress import Progress
-from clusters.toolchain import Toolchain
+from clusters.toolchain_spec import Toolchain
 from clusters.topology import (
     DEFAULT_TOPOLOGY,
     describe,
@@ -38,6 +40,8 @@ ROLE_LABEL = "io.x-k8s.kind.role"
 CREATED_MARKER = "created-by-workload-conformance"
 NODE_READY_TIMEOUT = 300
 CREATE_TIMEOUT = 900
+DELETE_TIMEOUT = 300
+LOAD_TIMEOUT = 900
 
 
 class ClusterError(RuntimeError):
@@ -73,25 +77,23 @@ def join_configuration(
     *, node: str, node_ip: str, cluster: str, endpoint: str, token: str, ca_hash: str
 ) -> str:
     """A kubeadm JoinConfiguration for a worker, registered the way kind registers its workers."""
-    return f"""apiVersion: kubeadm.k8s.io/v1beta4
-kind: JoinConfiguration
-nodeRegistration:
-  name: "{node}"
-  criSocket: "unix:///run/containerd/containerd.sock"
-  kubeletExtraArgs:
-    - name: "node-ip"
-      value: "{node_ip}"
-    - name: "provider-id"
-      value: "kind://docker/{cluster}/{node}"
-discovery:
-  bootstrapToken:
-    apiServerEndpoint: "{endpoint}"
-    token: "{token}"
-    caCertHashes:
-      - "{ca_hash}"
-skipPhases:
-  - preflight
-"""
+    config = {
+        "apiVersion": "kubeadm.k8s.io/v1beta4",
+        "kind": "JoinConfiguration",
+        "nodeRegistration": {
+            "name": node,
+            "criSocket": "unix:///run/containerd/containerd.sock",
+            "kubeletExtraArgs": [
+                {"name": "node-ip", "value": node_ip},
+                {"name": "provider-id", "value": f"kind://docker/{cluster}/{node}"},
+            ],
+        },
+        "discovery": {
+            "bootstrapToken": {"apiServerEndpoint": endpoint, "token": token, "caCertHashes": [ca_hash]}
+        },
+        "skipPhases": ["preflight"],
+    }
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 def parse_join_command(line: str) -> tuple[str, str, str]:
@@ -129,17 +131,11 @@ class Cluster:
         self.toolchain = toolchain
         self.state_dir = cache_dir("clusters", name)
         self.kubeconfig = self.state_dir / "kubeconfig"
-        self._kind = KindCluster(
-            name,
-            kubeconfig=self.kubeconfig,
-            image=toolchain.node_image,
-            kind_path=toolchain.kind,
-            kubectl_path=toolchain.kubectl,
-        )
+        self._kind = ToolchainKindCluster(name, toolchain, self.kubeconfig)
 
-    # -- queries -------------------------------------------------------------------------------
+    # -- queries (kind directly: pytest-kind has no call that lists clusters or nodes) ----------
     def exists(self) -> bool:
-        return self.name in output([self.toolchain.kind, "get", "clusters"]).split()
+        return self.name in output([self.toolchain.kind, "get", "clusters"]).splitlines()
 
     @property
     def created_by_us(self) -> bool:
@@ -149,7 +145,7 @@ class Cluster:
         return output([self.toolchain.kind, "get", "nodes", "--name", self.name]).split()
 
     def kubectl(self, *args: str, timeout: float | None = 600) -> str:
-        return output([self.toolchain.kubectl, "--kubeconfig", self.kubeconfig, *args], timeout=timeout)
+        return self._kind.kubectl_output(*args, timeout=timeout)
 
     @property
     def control_plane(self) -> str:
@@ -186,28 +182,12 @@ class Cluster:
             with progress.step(
                 f"Creating kind cluster {self.name!r} ({describe(config)}, {self.toolchain.node_image})"
             ):
-                # kind directly, not KindCluster.create: that one has no timeout, and a node whose
-                # kubeadm join hangs would hang the run
-                run(
-                    [
-                        self.toolchain.kind,
-                        "create",
-                        "cluster",
-                        "--name",
-                        self.name,
-                        "--image",
-                        self.toolchain.node_image,
-                        "--kubeconfig",
-                        self.kubeconfig,
-                        "--config",
-                        config_file,
-                    ],
-                    timeout=CREATE_TIMEOUT,
-                )
+                # bounded: a node whose kubeadm join hangs must not hang the run
+                self._kind.create_within(CREATE_TIMEOUT, config_file)
                 (self.state_dir / CREATED_MARKER).write_text(self.toolchain.node_image + "\n")
             if self.toolchain.mode == "official":  # the hermetic node image has it preloaded
                 with progress.step(f"Loading {self.toolchain.toolbox_image} into the nodes"):
-                    self._kind.load_docker_image(self.toolchain.toolbox_image)
+                    self._kind.load_docker_image_within(LOAD_TIMEOUT, self.toolchain.toolbox_image)
             if cni is not None:
                 self.install(cni, progress, wait=False)  # its pods run before the nodes are Ready
             with progress.step(f"Waiting for every node of {self.name!r} to be Ready"):
@@ -234,11 +214,18 @@ class Cluster:
 
     def load_images(self, plugin: Addon, nodes: Sequence[str] = ()) -> None:
         """Load the plugin's local images and image archives into the nodes (all, or those named)."""
+        for image in plugin.images:
+            if nodes:  # kind directly: pytest-kind loads an image into every node, not into chosen ones
+                self._kind_load("docker-image", image, nodes)
+            else:
+                self._kind.load_docker_image_within(LOAD_TIMEOUT, image)
+        for archive in plugin.archives:  # kind directly: pytest-kind cannot load an image archive
+            self._kind_load("image-archive", str(archive), nodes)
+
+    def _kind_load(self, command: str, source: str, nodes: Sequence[str]) -> None:
         target = ["--nodes", ",".join(nodes)] if nodes else []
-        sources = [("docker-image", image) for image in plugin.images]
-        sources += [("image-archive", str(archive)) for archive in plugin.archives]
-        for command, source in sources:
-            run([self.toolchain.kind, "load", command, source, "--name", self.name, *target], timeout=900)
+        argv = [self.toolchain.kind, "load", command, source, "--name", self.name, *target]
+        run(argv, timeout=LOAD_TIMEOUT)
 
     def install(self, plugin: Addon, progress: Progress, *, wait: bool = True) -> None:
         """Load a plugin's images into every node, apply its manifests, and (with wait) wait until its
@@ -272,11 +259,12 @@ class Cluster:
     def delete(self, progress: Progress | None = None) -> None:
         progress = progress or Progress()
         with progress.step(f"Deleting kind cluster {self.name!r}"):
-            run([self.toolchain.kind, "delete", "cluster", "--name", self.name], timeout=300)
+            self._kind.delete_within(DELETE_TIMEOUT)
             (self.state_dir / CREATED_MARKER).unlink(missing_ok=True)
             addons.clear_record(self.state_dir)
 
     def export_logs(self, destination: Path) -> Path:
+        # kind directly: pytest-kind has no call for it
         run([self.toolchain.kind, "export", "logs", destination, "--name", self.name], timeout=600)
         return destination
 
@@ -373,18 +361,7 @@ class Cluster:
         join_seconds = time.monotonic() - join_started
         ready_started = time.monotonic()
         with progress.step(f"Waiting for node {node} to register" + (" and be Ready" if wait_ready else "")):
-            run(
-                [
-                    self.toolchain.kubectl,
-                    "--kubeconfig",
-                    self.kubeconfig,
-                    "wait",
-                    "--for=create",
-                    f"node/{node}",
-                    "--timeout=120s",
-                ],
-                timeout=180,
-            )
+            self.kubectl("wait", "--for=create", f"node/{node}", "--timeout=120s", timeout=180)
             if wait_ready:
                 self.kubectl(
                     "wait", "--for=condition=Ready", f"node/{node}", f"--timeout={NODE_READY_TIMEOUT}s"

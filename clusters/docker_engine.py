@@ -282,8 +282,7 @@ def ensure_docker_engine(progress: Progress | None = None) -> EngineInfo:
 
     Raises DockerUnavailable (one line) when no engine answers and this machine cannot start one, and
     StepFailed (from Progress.step) when installing or starting fails. EngineInfo.privileged_ok is True
-    when this machine's bounding set is complete or the engine's default runtime is the wrapper;
-    privileged_containers_work() checks for real once an image exists.
+    when this machine's bounding set is complete or the engine's default runtime is the wrapper.
     """
     progress = progress or Progress()
     info = engine_info()
@@ -340,12 +339,3 @@ def ensure_docker_engine(progress: Progress | None = None) -> EngineInfo:
             raise
         record.detail = f"Docker {info['ServerVersion']}, pid {proc.pid}, log {_state_dir() / 'dockerd.log'}"
     return _describe(info, True)
-
-
-def privileged_containers_work(image: str) -> bool:
-    """Whether `docker run --rm --privileged IMAGE true` succeeds on the current engine."""
-    try:
-        done = run(["docker", "run", "--rm", "--privileged", image, "true"], check=False, timeout=120)
-    except CommandError:
-        return False
-    return done.returncode == 0

@@ -11,7 +11,7 @@ from clusters.build.rootfs import IMAGE_BASE_PACKAGES
 from clusters.docker_engine import ensure_docker_engine
 from clusters.paths import cache_dir
 from clusters.progress import Progress
-from clusters.toolchain import Toolchain
+from clusters.toolchain_spec import Toolchain
 from clusters.versions import load
 
 KIND_URL = "https://github.com/kubernetes-sigs/kind/releases/download/{version}/kind-linux-amd64"

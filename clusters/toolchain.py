@@ -3,32 +3,16 @@ otherwise the hermetic build from pinned sources. Detected, never assumed."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
-from dataclasses import asdict, dataclass
-from pathlib import Path
 
+from clusters.build.hermetic import build
+from clusters.official import fetch
 from clusters.progress import Progress
+from clusters.toolchain_spec import Toolchain
 
 MODES = ("auto", "hermetic", "official")
 REGISTRY_PROBE = ("registry-1.docker.io", 443)
-
-
-@dataclass(frozen=True)
-class Toolchain:
-    """What cluster creation needs, wherever it came from."""
-
-    mode: str  # "hermetic" (built here) or "official" (kind's release binary and node images)
-    kind: Path
-    kubectl: Path
-    node_image: str
-    toolbox_image: str
-    kubernetes_version: str
-    kind_version: str
-
-    def to_json(self) -> str:
-        return json.dumps({k: str(v) for k, v in asdict(self).items()}, indent=2)
 
 
 def registry_reachable(address: tuple[str, int] = REGISTRY_PROBE, timeout: float = 3.0) -> bool:
@@ -55,9 +39,5 @@ def resolve(requested: str | None = None, progress: Progress | None = None) -> T
     progress = progress or Progress()
     mode = choose_mode(requested)
     if mode == "official":
-        from clusters.official import fetch
-
         return fetch(progress)
-    from clusters.build.hermetic import build
-
     return build(progress=progress)

@@ -37,10 +37,6 @@ class Versions:
         return f"v0.{major_minor_patch[1]}.{major_minor_patch[2]}"
 
     @property
-    def etcd_image_tag(self) -> str:
-        return str(self.raw["etcd"]["image_tag"])
-
-    @property
     def debian_release(self) -> str:
         return str(self.raw["debian"]["release"])
 

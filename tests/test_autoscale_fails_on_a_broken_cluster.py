@@ -6,13 +6,9 @@ from __future__ import annotations
 import pytest
 from breakers.control_plane import controllers_disabled
 
-from clusters.kube.waits import WaitTimeout
+from clusters.kube.waits import WaitTimeout, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import (
-    daemonset_manifest,
-    wait_for_daemon_pod_on,
-    wait_for_daemonset_coverage,
-)
+from fixtures.resources.daemonsets import DaemonSet, daemonset_manifest
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.slow]
 
@@ -22,16 +18,17 @@ def test_joined_node_without_its_pod_is_named(wc_cluster: ClusterUnderTest, name
         pytest.skip(
             "needs a kind cluster brought up by this suite to join a node and restart its controllers"
         )
-    core, apps = wc_cluster.core, wc_cluster.apps
+    apps = wc_cluster.apps
     apps.create_namespaced_daemon_set(namespace, daemonset_manifest("agent", wc_cluster.toolbox_image))
-    wait_for_daemonset_coverage(apps, core, namespace, "agent")
+    agent = DaemonSet(wc_cluster.api, namespace, "agent")
+    wait_for(agent.covers_eligible_nodes())
     joined = None
     try:
         with controllers_disabled(wc_cluster.kind, ["daemonset-controller"]):
             joined = wc_cluster.kind.add_worker(wait_ready=False)
             with pytest.raises(WaitTimeout) as failure:
                 # the probe the autoscale guarantee waits with, for the node that joined
-                wait_for_daemon_pod_on(core, namespace, "agent", joined.name, timeout=30)
+                wait_for(agent.pod_ready_on(joined.name, timeout=30))
     finally:
         if joined is not None:
             wc_cluster.kind.remove_worker(joined.name)

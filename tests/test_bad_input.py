@@ -1,5 +1,5 @@
 """A cluster that cannot be used MUST be reported in one clear line, once per run, without a traceback;
-a cluster that cannot host a test MUST skip it with the reason.
+a cluster that cannot host a test MUST make it not verified (a failure), with the reason and the remedy.
 
 Each test runs a tiny suite in a pytest subprocess: the first test needing the cluster errors with the
 line, the second is skipped pointing at it, and a test that needs no cluster still passes.
@@ -174,17 +174,20 @@ def test_one_worker_is_enough(require_workers):
 """
 
 
-def test_one_node_cluster_and_no_default_storage_class_skip_with_reasons(pytester: pytest.Pytester) -> None:
+def test_one_node_cluster_and_no_default_storage_class_are_not_verified_with_reasons(
+    pytester: pytest.Pytester,
+) -> None:
     pytester.makeconftest(FAKE_CLUSTER_CONFTEST)
     pytester.makepyfile(test_inner=NEEDS_MORE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wc-no-report", "-rs", timeout=300)
-    result.assert_outcomes(passed=1, skipped=3)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--wc-no-report", "-rfEs", timeout=300)
+    result.assert_outcomes(passed=1, errors=2, failed=1)
     result.stdout.fnmatch_lines_random(
         [
-            "SKIPPED*needs 3 schedulable worker nodes, the cluster has 1: solo-control-plane",
-            "SKIPPED*needs 2 schedulable worker nodes, the cluster has 1: solo-control-plane",
-            "SKIPPED*no default StorageClass: found manual (kubernetes.io/no-provisioner), "
-            "none annotated storageclass.kubernetes.io/is-default-class=true",
+            "E *NotVerified: needs 3 schedulable worker nodes, the cluster has 1: solo-control-plane; "
+            "add schedulable Linux workers*",
+            "E *NotVerified: needs 2 schedulable worker nodes, the cluster has 1: solo-control-plane*",
+            "E *NotVerified: no default StorageClass: found manual (kubernetes.io/no-provisioner), "
+            "none annotated storageclass.kubernetes.io/is-default-class=true; give a StorageClass*",
         ]
     )
 
@@ -199,19 +202,19 @@ def test_needs_ten_workers(namespace):
 """
 
 
-def test_real_cluster_with_too_few_workers_skips_naming_its_nodes(
+def test_real_cluster_with_too_few_workers_is_not_verified_naming_its_nodes(
     pytester: pytest.Pytester, inner_cluster_args: list[str], preflight: Preflight
 ) -> None:
     pytester.makepyfile(test_inner=TOO_MANY_WORKERS)
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--wc-no-report", "-rs", *inner_cluster_args, timeout=300
+        "-p", "no:cacheprovider", "--wc-no-report", "-rE", *inner_cluster_args, timeout=300
     )
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(errors=1)
     # which nodes are schedulable may change while other runs taint nodes of a shared cluster: check the
     # reason's form, and that it accounts for every node
     pattern = re.compile(
-        r"SKIPPED \[1\] .*: needs 10 schedulable worker nodes, the cluster has (\d+): ([\w.-]+(?:, [\w.-]+)*)"
-        r"(?: \(not schedulable: (.*)\))?$"
+        r"E\s+\S*NotVerified: needs 10 schedulable worker nodes, the cluster has (\d+): "
+        r"([\w.-]+(?:, [\w.-]+)*)(?: \(not schedulable: (.*)\))?; add schedulable"
     )
     match = next(filter(None, map(pattern.match, result.outlines)), None)
     assert match is not None, result.stdout.str()

@@ -1,5 +1,6 @@
-"""The storage guarantees MUST run on the StorageClass the user names (--wc-storage-class), and MUST skip,
-saying why, when that class does not exist or cannot bind a claim within --wc-storage-bind-timeout.
+"""The storage guarantees MUST run on the StorageClass the user names (--wc-storage-class), and MUST be
+not verified (a failure), saying why, when that class does not exist or cannot bind a claim within
+--wc-storage-bind-timeout: a broken storage driver must never pass by making the checks impossible.
 
 Each test runs a small inner suite on this run's cluster with a chosen class."""
 
@@ -29,7 +30,7 @@ def test_claims_a_volume(storage_class_name):
 def run_with_class(pytester: pytest.Pytester, cluster_args: list[str], *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_inner=NEEDS_STORAGE)
     return pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--wc-no-report", "-rs", *cluster_args, *args, timeout=600
+        "-p", "no:cacheprovider", "--wc-no-report", *cluster_args, *args, timeout=600
     )
 
 
@@ -48,28 +49,31 @@ def unserved_class(wc_cluster: ClusterUnderTest) -> Iterator[str]:
     wc_cluster.storage.delete_storage_class(name)
 
 
-def test_a_class_that_does_not_exist_skips_the_storage_guarantees_naming_the_classes_there(
+def test_a_class_that_does_not_exist_leaves_the_storage_guarantees_not_verified_naming_the_classes(
     pytester: pytest.Pytester, inner_cluster_args: list[str], wc_cluster: ClusterUnderTest
 ) -> None:
     result = run_with_class(pytester, inner_cluster_args, "--wc-storage-class", "no-such-class")
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(errors=1)
     existing = sorted(c.metadata.name for c in wc_cluster.storage.list_storage_class().items)
     result.stdout.fnmatch_lines(
-        [f"SKIPPED*StorageClass no-such-class does not exist (the cluster has {', '.join(existing)})"]
+        [
+            "E *NotVerified: storage: StorageClass no-such-class does not exist "
+            f"(the cluster has {', '.join(existing)}); give a StorageClass that binds claims*"
+        ]
     )
 
 
-def test_a_class_that_cannot_bind_a_claim_in_time_skips_them_saying_so(
+def test_a_class_that_cannot_bind_a_claim_in_time_leaves_them_not_verified_saying_so(
     pytester: pytest.Pytester, inner_cluster_args: list[str], unserved_class: str
 ) -> None:
     result = run_with_class(
         pytester, inner_cluster_args, "--wc-storage-class", unserved_class, "--wc-storage-bind-timeout", "5"
     )
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
         [
-            f"SKIPPED*StorageClass {unserved_class} (example.invalid/nobody) did not bind a claim within "
-            "5 s (claim bind-probe is Pending)*"
+            f"E *NotVerified: storage: StorageClass {unserved_class} (example.invalid/nobody) did not bind a "
+            "claim within 5 s (claim bind-probe is Pending)*"
         ]
     )
 

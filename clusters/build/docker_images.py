@@ -16,10 +16,6 @@ def image_exists(tag: str) -> bool:
     return run(["docker", "image", "inspect", "--format", "{{.Id}}", tag], check=False).returncode == 0
 
 
-def image_id(tag: str) -> str:
-    return run(["docker", "image", "inspect", "--format", "{{.Id}}", tag]).stdout.strip()
-
-
 def import_rootfs(tarball: Path, tag: str) -> None:
     """Turn a rootfs tarball into a one-layer image."""
     run(["docker", "import", tarball, tag], timeout=1800)

@@ -17,7 +17,7 @@ from clusters.commands import run
 from clusters.docker_engine import ensure_docker_engine
 from clusters.paths import cache_dir
 from clusters.progress import Progress
-from clusters.toolchain import Toolchain
+from clusters.toolchain_spec import Toolchain
 from clusters.versions import Versions, load
 
 # Bump when the image recipes change, so cached images are rebuilt.

@@ -59,14 +59,6 @@ def default_storage_manifest(kind_dir: Path, provisioner_image: str, helper_imag
     return go_concatenated_constant(source, "defaultStorageManifest", overrides)
 
 
-def upstream_image_constants(kind_dir: Path) -> dict[str, str]:
-    """The images kind's own node image would carry for CNI and storage (for the record)."""
-    found: dict[str, str] = {}
-    for name in ("const_cni.go", "const_storage.go"):
-        found |= go_string_constants((kind_dir / "pkg/build/nodeimage" / name).read_text())
-    return {k: v for k, v in found.items() if k.endswith("Image")}
-
-
 def base_files_dir(kind_dir: Path) -> Path:
     """kind's base-image files (entrypoint, containerd and systemd units, kubelet drop-ins)."""
     path = kind_dir / "images/base/files"

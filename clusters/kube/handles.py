@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from clusters.kube.events import recent_events
 from clusters.kube.names import ref
-from clusters.kube.waits import DEFAULT_TIMEOUT, Probe
+from clusters.kube.waits import DEFAULT_TIMEOUT, NotYet, Probe
 
 T = TypeVar("T")
 
@@ -77,3 +77,31 @@ class Handle(Clients):
 
     def _delete(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot delete a {self.kind}")
+
+
+def generation_lag(obj: Any) -> str | None:
+    """What says the controller has not seen the object's current generation yet; None once it has."""
+    observed = obj.status.observed_generation if obj.status else None
+    if (observed or 0) < obj.metadata.generation:
+        return f"status.observedGeneration {observed} < generation {obj.metadata.generation}"
+    return None
+
+
+class Workload(Handle):
+    """An object a controller acts on (DaemonSet, StatefulSet): its status counts only once the controller
+    has observed its current generation."""
+
+    def read(self) -> Any:
+        raise NotImplementedError
+
+    def observed(self) -> Any:
+        """A check: the object once its controller has seen its current generation."""
+        obj = self.read()
+        if lag := generation_lag(obj):
+            raise NotYet(lag)
+        return obj
+
+    def generation_observed(self, *, timeout: float = 60) -> Probe[Any]:
+        return self.probe(
+            self.observed, "status.observedGeneration caught up with metadata.generation", timeout=timeout
+        )

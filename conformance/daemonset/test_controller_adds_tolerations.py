@@ -3,12 +3,11 @@ keep other pods off or evict them do not take a node's daemon pod away."""
 
 from __future__ import annotations
 
-import allure
 import pytest
 from kubernetes import client
 
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import daemonset_manifest, format_toleration, wait_for_daemonset_coverage
+from clusters.kube.waits import wait_for
+from fixtures.resources.daemonsets import format_toleration
 from fixtures.resources.eligibility import automatic_tolerations
 
 pytestmark = pytest.mark.daemonset
@@ -27,7 +26,7 @@ def same(wanted: client.V1Toleration, have: client.V1Toleration) -> bool:
 
 @pytest.mark.parametrize("host_network", [False, True], ids=["pod-network", "hostNetwork"])
 def test_every_daemon_pod_carries_the_controllers_tolerations(
-    wc_cluster: ClusterUnderTest, namespace: str, host_network: bool
+    make_daemonset, step, host_network: bool
 ) -> None:
     """Every pod of a DaemonSet that declares no tolerations MUST tolerate, with operator Exists and no
     tolerationSeconds, node.kubernetes.io/not-ready and unreachable (NoExecute) and disk-pressure,
@@ -36,15 +35,14 @@ def test_every_daemon_pod_carries_the_controllers_tolerations(
 
     Fails on: a daemonset controller that does not add them, or an admission step that strips or bounds
     them (e.g. tolerationSeconds 300 on not-ready): each pod and node named with what it lacks."""
-    core, apps = wc_cluster.core, wc_cluster.apps
     wanted = automatic_tolerations(host_network)
 
-    with allure.step(f"act: create a DaemonSet without tolerations (hostNetwork {host_network})"):
-        manifest = daemonset_manifest("agent", wc_cluster.toolbox_image, host_network=host_network)
-        apps.create_namespaced_daemon_set(namespace, manifest)
+    with step(f"act: create a DaemonSet without tolerations (hostNetwork {host_network})"):
+        agent = make_daemonset("agent", host_network=host_network)
 
-    with allure.step(f"observe: each pod tolerates {', '.join(format_toleration(t) for t in wanted)}"):
-        _, _, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+    with step(f"observe: each pod tolerates {', '.join(format_toleration(t) for t in wanted)}"):
+        _, _, by_node = wait_for(agent.covers_eligible_nodes(timeout=120))
+        assert by_node, "no daemon pod to judge"
         lacking = []
         for node, pods in sorted(by_node.items()):
             for pod in pods:

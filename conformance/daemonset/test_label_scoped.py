@@ -5,22 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import allure
 import pytest
 from kubernetes import client
 
-from clusters.kube.events import recent_events
-from clusters.kube.waits import Probe, wait_for
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import (
-    daemonset_manifest,
-    describe_pods,
-    node_key,
-    pod_deleted,
-    untainted_workers,
-    wait_for_daemonset_coverage,
-)
-from fixtures.resources.node_changes import NodeChanges
+from clusters.kube.waits import wait_for
+from fixtures.resources.daemonsets import describe_pods, node_key, untainted_workers
 
 pytestmark = pytest.mark.daemonset
 
@@ -48,7 +37,7 @@ def by_required_affinity(key: str) -> dict:
     [pytest.param(by_node_selector, id="nodeSelector"), pytest.param(by_required_affinity, id="affinity-In")],
 )
 def test_daemonset_runs_only_on_labelled_nodes(
-    wc_cluster: ClusterUnderTest, namespace: str, node_changes: NodeChanges, scope: Callable[[str], dict]
+    wc_cluster, namespace: str, make_daemonset, node_changes, step, scope: Callable[[str], dict]
 ) -> None:
     """A DaemonSet whose pods select a node label MUST run a pod on a node once it carries the label, on no
     node without it, and MUST delete the pod (by UID) of a node that loses the label, leaving the pods of
@@ -57,32 +46,30 @@ def test_daemonset_runs_only_on_labelled_nodes(
     Fails on: a daemonset controller that does not react to node label changes (no pod on the newly
     labelled node, or the pod of the node that lost the label still running; node and pod named in the
     message), or one that ignores the selector (pods on unlabelled nodes, named in the message)."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    workers = untainted_workers(core)
+    workers = untainted_workers(wc_cluster.core)
     if len(workers) < 2:
         pytest.skip(f"needs two schedulable untainted workers, found {workers}")
     first, second = workers[:2]
     key = node_key(namespace, "daemon")
 
-    with allure.step(f"arrange: a DaemonSet selecting {key}={VALUE}, which no node carries yet"):
-        manifest = daemonset_manifest("agent", wc_cluster.toolbox_image, **scope(key))
-        apps.create_namespaced_daemon_set(namespace, manifest)
-        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=60)
+    with step(f"arrange: a DaemonSet selecting {key}={VALUE}, which no node carries yet"):
+        agent = make_daemonset("agent", **scope(key))
+        _, expected, by_node = wait_for(agent.covers_eligible_nodes(timeout=60))
         assert not expected and not by_node, f"pods before any node is labelled: {describe_pods(by_node)}"
 
-    with allure.step(f"act: label {first}"):
+    with step(f"act: label {first}"):
         node_changes.label(first, key, VALUE)
 
-    with allure.step(f"observe: a pod on {first} and nowhere else"):
-        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+    with step(f"observe: a pod on {first} and nowhere else"):
+        _, expected, by_node = wait_for(agent.covers_eligible_nodes(timeout=120))
         assert set(by_node) == expected == {first}, f"labelled {first}; pods: {describe_pods(by_node)}"
         (on_first,) = by_node[first]
 
-    with allure.step(f"act: label {second} too"):
+    with step(f"act: label {second} too"):
         node_changes.label(second, key, VALUE)
 
-    with allure.step(f"observe: a pod on {second} as well, the one on {first} untouched"):
-        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+    with step(f"observe: a pod on {second} as well, the one on {first} untouched"):
+        _, expected, by_node = wait_for(agent.covers_eligible_nodes(timeout=120))
         assert set(by_node) == expected == {first, second}, (
             f"labelled {first} and {second}; pods: {describe_pods(by_node)}"
         )
@@ -92,22 +79,16 @@ def test_daemonset_runs_only_on_labelled_nodes(
         )
         (on_second,) = by_node[second]
 
-    with allure.step(f"act: remove the label from {first}"):
+    with step(f"act: remove the label from {first}"):
         node_changes.label(first, key, None)
 
-    with allure.step(
-        f"observe: {on_first.metadata.name} on {first} deleted, {on_second.metadata.name} stays"
-    ):
+    with step(f"observe: {on_first.metadata.name} on {first} deleted, {on_second.metadata.name} stays"):
         wait_for(
-            Probe(
-                lambda: pod_deleted(core, namespace, on_first),
-                f"pod {on_first.metadata.name} deleted after {first} lost the label {key}",
-                timeout=120,
-                subject=f"apps/v1 DaemonSet {namespace}/agent",
-                diagnose=lambda: recent_events(core, namespace),
+            agent.pods_gone([on_first]).described(
+                f"pod {on_first.metadata.name} deleted after {first} lost the label {key}"
             )
         )
-        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+        _, expected, by_node = wait_for(agent.covers_eligible_nodes(timeout=120))
         assert set(by_node) == expected == {second}, (
             f"only {second} is labelled; pods: {describe_pods(by_node)}"
         )

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import allure
 import pytest
 from kubernetes import client
 
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import (
-    daemonset_manifest,
-    describe_pods,
-    format_toleration,
-    node_key,
-    untainted_workers,
-    wait_for_daemonset_coverage,
-)
+from clusters.kube.waits import wait_for
+from fixtures.resources.daemonsets import describe_pods, format_toleration, node_key, untainted_workers
 from fixtures.resources.eligibility import expected_node_names
-from fixtures.resources.node_changes import NodeChanges
 
 pytestmark = pytest.mark.daemonset
 
@@ -39,9 +30,11 @@ def exists(key: str) -> client.V1Toleration:
     [pytest.param(equal, id="Equal-key-value-effect"), pytest.param(exists, id="Exists-key-only")],
 )
 def test_matching_toleration_admits_the_tainted_node(
-    wc_cluster: ClusterUnderTest,
+    wc_cluster,
     namespace: str,
-    node_changes: NodeChanges,
+    make_daemonset,
+    node_changes,
+    step,
     toleration: Callable[[str], client.V1Toleration],
 ) -> None:
     """A DaemonSet whose toleration matches a node's NoSchedule taint (Equal: same key, value and effect;
@@ -51,24 +44,23 @@ def test_matching_toleration_admits_the_tainted_node(
     Fails on: a scheduler or daemonset controller that does not match tolerations against taints (compares
     the value under Exists, or ignores tolerations of pod templates): no pod on the tainted node, which the
     message names."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    workers = untainted_workers(core)
+    workers = untainted_workers(wc_cluster.core)
     if not workers:
         pytest.skip("needs a schedulable untainted worker")
     node = workers[0]
     key = node_key(namespace, "tolerated")
     taint = f"{key}={VALUE}:NoSchedule"
-    manifest = daemonset_manifest("agent", wc_cluster.toolbox_image, tolerations=[toleration(key)])
 
-    with allure.step(f"arrange: taint {node} with {taint}"):
-        untainted = expected_node_names(core.list_node().items, manifest.spec.template.spec)
+    with step(f"arrange: taint {node} with {taint}"):
+        nodes_untainted = wc_cluster.core.list_node().items
         node_changes.taint(node, key, VALUE, "NoSchedule")
 
-    with allure.step(f"act: create a DaemonSet tolerating {format_toleration(toleration(key))}"):
-        apps.create_namespaced_daemon_set(namespace, manifest)
+    with step(f"act: create a DaemonSet tolerating {format_toleration(toleration(key))}"):
+        agent = make_daemonset("agent", tolerations=[toleration(key)])
 
-    with allure.step(f"observe: a Ready pod on {node}, as on every node covered without the taint"):
-        _, expected, by_node = wait_for_daemonset_coverage(apps, core, namespace, "agent", timeout=120)
+    with step(f"observe: a Ready pod on {node}, as on every node covered without the taint"):
+        untainted = expected_node_names(nodes_untainted, agent.read().spec.template.spec)
+        _, expected, by_node = wait_for(agent.covers_eligible_nodes(timeout=120))
         assert node in expected and node in by_node, (
             f"no pod on {node}, which carries {taint} the DaemonSet tolerates; pods: {describe_pods(by_node)}"
         )

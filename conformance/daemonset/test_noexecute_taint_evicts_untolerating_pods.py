@@ -3,36 +3,22 @@ while it stays, and leaves the daemon pods that tolerate it running."""
 
 from __future__ import annotations
 
-import time
-
-import allure
 import pytest
 from kubernetes import client
 
-from clusters.kube.events import recent_events
-from clusters.kube.labels import APP_LABEL
-from clusters.kube.waits import Aborted, NotYet, Probe, scaled, wait_for
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import (
-    daemonset_manifest,
-    describe_pods,
-    format_toleration,
-    node_key,
-    pod_deleted,
-    untainted_workers,
-    wait_for_daemonset_coverage,
-)
+from clusters.kube.waits import NotYet, holds_for, wait_for
+from fixtures.resources.daemonsets import describe_pods, format_toleration, node_key, untainted_workers
 from fixtures.resources.eligibility import automatic_tolerations
-from fixtures.resources.node_changes import NodeChanges
+from fixtures.resources.pods import is_ready
 
 pytestmark = pytest.mark.daemonset
 
-#: Seconds (scaled) the evicted DaemonSet must stay off the tainted node.
+#: Seconds the evicted DaemonSet must stay off the tainted node (a quiet window: never scaled).
 HOLD = 15
 
 
 def test_noexecute_taint_evicts_only_the_untolerating_daemon_pod(
-    wc_cluster: ClusterUnderTest, namespace: str, node_changes: NodeChanges
+    wc_cluster, namespace: str, make_daemonset, node_changes, step
 ) -> None:
     """When a node gets a NoExecute taint, the pod there of a DaemonSet that does not tolerate it MUST be
     deleted (its UID gone), no pod of that DaemonSet may come back on the node while the taint stays, and
@@ -42,8 +28,7 @@ def test_noexecute_taint_evicts_only_the_untolerating_daemon_pod(
     Fails on: a cluster where nothing evicts daemon pods for NoExecute taints (the daemonset controller
     keeps an untolerating pod and no taint eviction controller deletes it: pod and node named in the
     message), or where the tolerating pod is evicted or restarted too (named in the message)."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    workers = untainted_workers(core)
+    workers = untainted_workers(wc_cluster.core)
     if not workers:
         pytest.skip("needs a schedulable untainted worker")
     node = workers[0]
@@ -51,90 +36,75 @@ def test_noexecute_taint_evicts_only_the_untolerating_daemon_pod(
     taint = f"{key}={value}:NoExecute"
     toleration = client.V1Toleration(key=key, operator="Exists", effect="NoExecute")
 
-    with allure.step(f"arrange: DaemonSets plain (no toleration) and tolerating ({taint}) on {node}"):
-        apps.create_namespaced_daemon_set(namespace, daemonset_manifest("plain", wc_cluster.toolbox_image))
-        apps.create_namespaced_daemon_set(
-            namespace, daemonset_manifest("tolerating", wc_cluster.toolbox_image, tolerations=[toleration])
+    with step(f"arrange: DaemonSets plain (no toleration) and tolerating ({taint}) on {node}"):
+        plain = make_daemonset("plain")
+        tolerating = make_daemonset("tolerating", tolerations=[toleration])
+        _, covered, plain_pods = wait_for(plain.covers_eligible_nodes(timeout=120))
+        _, _, tolerating_pods = wait_for(tolerating.covers_eligible_nodes(timeout=120))
+        assert node in plain_pods and node in tolerating_pods, (
+            f"no pods of both on {node}: plain {describe_pods(plain_pods)}; "
+            f"tolerating {describe_pods(tolerating_pods)}"
         )
-        _, covered, plain = wait_for_daemonset_coverage(apps, core, namespace, "plain", timeout=120)
-        _, _, tolerating = wait_for_daemonset_coverage(apps, core, namespace, "tolerating", timeout=120)
-        assert node in plain and node in tolerating, (
-            f"no pods of both on {node}: plain {describe_pods(plain)}; tolerating {describe_pods(tolerating)}"
-        )
-        (victim,), (keeper,) = plain[node], tolerating[node]
+        (victim,), (keeper,) = plain_pods[node], tolerating_pods[node]
 
-    with allure.step(f"act: taint {node} with {taint}"):
+    with step(f"act: taint {node} with {taint}"):
         node_changes.taint(node, key, value, "NoExecute")
 
-    with allure.step(f"observe: {victim.metadata.name} evicted from {node}"):
+    with step(f"observe: {victim.metadata.name} evicted from {node}"):
         automatic = {format_toleration(t) for t in automatic_tolerations(host_network=False)}
         own = [format_toleration(t) for t in victim.spec.tolerations or []]
         own = [t for t in own if t not in automatic]
         wait_for(
-            Probe(
-                lambda: pod_deleted(core, namespace, victim),
-                f"pod {victim.metadata.name} of plain, which does not tolerate {taint}, deleted from {node}",
-                timeout=120,
-                subject=f"apps/v1 DaemonSet {namespace}/plain",
-                diagnose=lambda: (
-                    f"tolerations of {victim.metadata.name} besides the controller's: "
-                    f"{', '.join(own) or 'none'}\n{recent_events(core, namespace)}"
-                ),
+            plain.pods_gone([victim]).described(
+                f"pod {victim.metadata.name} of plain, which does not tolerate {taint} (its tolerations "
+                f"besides the controller's: {', '.join(own) or 'none'}), deleted from {node}"
             )
         )
 
-    with allure.step(f"observe: plain stays off {node}, {keeper.metadata.name} keeps running there"):
-        deadline = time.monotonic() + scaled(HOLD)
+    with step(f"observe: plain stays off {node}, {keeper.metadata.name} keeps running there for {HOLD} s"):
 
-        def held() -> None:
-            on_node = core.list_namespaced_pod(
-                namespace, label_selector=f"{APP_LABEL}=plain", field_selector=f"spec.nodeName={node}"
-            ).items
-            back = {node: [p for p in on_node if p.metadata.uid != victim.metadata.uid]}
-            if back[node]:
-                raise Aborted(f"{describe_pods(back)} of plain came back on {node} while it carries {taint}")
-            current = core.list_namespaced_pod(
-                namespace, field_selector=f"metadata.name={keeper.metadata.name}"
-            ).items
-            if not current or current[0].metadata.uid != keeper.metadata.uid:
-                raise Aborted(
-                    f"{keeper.metadata.name} ({keeper.metadata.uid}) of tolerating evicted from {node}"
-                )
-            if current[0].metadata.deletion_timestamp is not None:
-                raise Aborted(f"{keeper.metadata.name} of tolerating is being deleted from {node}")
-            restarts = sum(s.restart_count for s in current[0].status.container_statuses or [])
-            ready = any(c.type == "Ready" and c.status == "True" for c in current[0].status.conditions or [])
-            if restarts or not ready:
-                raise Aborted(
-                    f"{keeper.metadata.name} of tolerating on {node}: {restarts} restarts, Ready {ready}"
-                )
-            left = deadline - time.monotonic()
-            if left > 0:
+        def plain_off_keeper_running() -> None:
+            back = [p for p in plain.pods_on(node) if p.metadata.uid != victim.metadata.uid]
+            if back:
                 raise NotYet(
-                    f"plain off {node} and {keeper.metadata.name} Ready; {left:.0f}s of the hold left"
+                    f"{describe_pods({node: back})} of plain came back on {node} while it carries {taint}"
+                )
+            kept = tolerating.pods_on(node)
+            if [p.metadata.uid for p in kept] != [keeper.metadata.uid]:
+                raise NotYet(
+                    f"{keeper.metadata.name} ({keeper.metadata.uid}) of tolerating evicted from {node}: "
+                    f"tolerating there now {describe_pods({node: kept})}"
+                )
+            (current,) = kept
+            if current.metadata.deletion_timestamp is not None:
+                raise NotYet(f"{keeper.metadata.name} of tolerating is being deleted from {node}")
+            restarts = sum(s.restart_count for s in current.status.container_statuses or [])
+            if restarts or not is_ready(current):
+                raise NotYet(
+                    f"{keeper.metadata.name} of tolerating on {node}: {restarts} restarts, "
+                    f"Ready {is_ready(current)}"
                 )
 
-        wait_for(
-            Probe(
-                held,
-                f"no pod of plain on {node} and {keeper.metadata.name} of tolerating Ready there for {HOLD}s",
-                timeout=HOLD + 30,
-                subject=f"v1 Node {node} tainted {taint}",
-                diagnose=lambda: recent_events(core, namespace),
-            )
+        holds_for(
+            plain.probe(
+                plain_off_keeper_running,
+                f"no pod of plain on {node} and {keeper.metadata.name} of tolerating Ready there",
+            ),
+            HOLD,
+            f"plain came back on {node} or tolerating's pod there was disturbed while {node} carries {taint}",
         )
 
-    with allure.step("observe: plain's desiredNumberScheduled one less, tolerating's unchanged"):
-        ds, expected, now_plain = wait_for_daemonset_coverage(apps, core, namespace, "plain", timeout=60)
+    with step("observe: plain's desiredNumberScheduled one less, tolerating's unchanged"):
+        ds, expected, now_plain = wait_for(plain.covers_eligible_nodes(timeout=60))
         assert node not in now_plain and expected == covered - {node}, (
             f"plain covered {sorted(covered)} before {taint} on {node}, now {sorted(expected)}: "
             f"{describe_pods(now_plain)}"
         )
         assert ds.status.desired_number_scheduled == len(covered) - 1, (
-            f"apps/v1 DaemonSet {namespace}/plain: status.desiredNumberScheduled "
+            f"{plain.subject}: status.desiredNumberScheduled "
             f"{ds.status.desired_number_scheduled} != {len(covered) - 1} after {taint} on {node}"
         )
-        _, _, now_tolerating = wait_for_daemonset_coverage(apps, core, namespace, "tolerating", timeout=60)
+        _, _, now_tolerating = wait_for(tolerating.covers_eligible_nodes(timeout=60))
         assert [p.metadata.uid for p in now_tolerating.get(node, [])] == [keeper.metadata.uid], (
             f"tolerating on {node} before the taint: {keeper.metadata.name} ({keeper.metadata.uid}); "
             f"after: {describe_pods({node: now_tolerating.get(node, [])})}"

@@ -4,29 +4,16 @@ resolves to the IPs of its Ready pods."""
 
 from __future__ import annotations
 
-import allure
 import pytest
 
-from clusters.kube.labels import APP_LABEL
-from clusters.kube.waits import Probe, wait_for
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.dns import DnsProbe
-from fixtures.resources.dns_answers import answers
-from fixtures.resources.statefulsets import (
-    headless_service_manifest,
-    pod_fqdn,
-    service_fqdn,
-    statefulset_manifest,
-    wait_for_statefulset_ready,
-)
+from clusters.kube.waits import wait_for
+from fixtures.resources.statefulset_manifests import pod_fqdn, service_fqdn
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 
-DNS_TIMEOUT = 60  # CoreDNS picks up EndpointSlices within seconds; its cache keeps answers 5 s
-
 
 def test_each_pod_resolves_by_name_and_the_service_to_every_ready_pod(
-    wc_cluster: ClusterUnderTest, namespace: str, dns_probe: DnsProbe
+    make_headless_service, make_statefulset, dns_probe, namespace, step
 ) -> None:
     """With a headless Service web selecting the pods of StatefulSet web (serviceName web), looking up
     web-N.web.<namespace>.svc.cluster.local from a pod of the namespace MUST answer exactly web-N's IP,
@@ -35,33 +22,17 @@ def test_each_pod_resolves_by_name_and_the_service_to_every_ready_pod(
     Fails on: a cluster DNS that does not serve pod records of headless Services (NXDOMAIN: the name and
     the answer are named), serves stale or foreign addresses (the answer and the expected IPs are named),
     or does not answer at all (the message says the lookup timed out)."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    with allure.step("arrange: headless Service web and StatefulSet web of 3, Ready"):
-        core.create_namespaced_service(namespace, headless_service_manifest("web", {APP_LABEL: "web"}))
-        apps.create_namespaced_stateful_set(namespace, statefulset_manifest("web", wc_cluster.toolbox_image))
-        _, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3)
+    with step("arrange: headless Service web and StatefulSet web of 3, Ready"):
+        make_headless_service("web")
+        _, pods = wait_for(make_statefulset("web").ready(3))
         ips = {p.metadata.name: p.status.pod_ip for p in pods.values()}
-        allure.attach("\n".join(f"{n} {ip}" for n, ip in sorted(ips.items())), "pod IPs")
+        step.attach("\n".join(f"{n} {ip}" for n, ip in sorted(ips.items())), "pod IPs")
 
     for name, ip in sorted(ips.items()):
         fqdn = pod_fqdn(name, "web", namespace)
-        with allure.step(f"observe: {fqdn} resolves to {ip} alone"):
-            wait_for(
-                Probe(
-                    answers(core, namespace, dns_probe.pod, fqdn, {ip}),
-                    f"{fqdn} answers exactly {ip}",
-                    timeout=DNS_TIMEOUT,
-                    subject=f"DNS from pod {namespace}/{dns_probe.pod}",
-                )
-            )
+        with step(f"observe: {fqdn} resolves to {ip} alone"):
+            wait_for(dns_probe.answers(fqdn, {ip}))
 
     fqdn = service_fqdn("web", namespace)
-    with allure.step(f"observe: {fqdn} resolves to the three pod IPs"):
-        wait_for(
-            Probe(
-                answers(core, namespace, dns_probe.pod, fqdn, set(ips.values())),
-                f"{fqdn} answers exactly {sorted(ips.values())}",
-                timeout=DNS_TIMEOUT,
-                subject=f"DNS from pod {namespace}/{dns_probe.pod}",
-            )
-        )
+    with step(f"observe: {fqdn} resolves to the three pod IPs"):
+        wait_for(dns_probe.answers(fqdn, ips.values()))

@@ -3,13 +3,11 @@ Service, no per-pod record exists."""
 
 from __future__ import annotations
 
-import allure
 import pytest
 
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.dns import DnsProbe
-from fixtures.resources.dns_answers import NOERROR, NXDOMAIN, dig_answer
-from fixtures.resources.statefulsets import pod_fqdn, statefulset_manifest, wait_for_statefulset_ready
+from clusters.kube.waits import wait_for
+from fixtures.resources.dns_answers import NOERROR, NXDOMAIN
+from fixtures.resources.statefulset_manifests import pod_fqdn
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 
@@ -17,7 +15,7 @@ CONTROL = "kubernetes.default.svc.cluster.local."
 
 
 def test_pods_of_a_set_without_its_service_have_no_records(
-    wc_cluster: ClusterUnderTest, namespace: str, dns_probe: DnsProbe
+    make_statefulset, dns_probe, namespace, step
 ) -> None:
     """With serviceName nowhere and no Service of that name, once its pods are Ready
     orphan-N.nowhere.<ns>.svc.cluster.local MUST be NXDOMAIN (an answer from the DNS server: dig's header
@@ -27,20 +25,17 @@ def test_pods_of_a_set_without_its_service_have_no_records(
 
     Fails on: a cluster DNS that invents records for pods outside any Service (the answer is named) and,
     as an inconclusive run, on one whose DNS does not answer (the timed-out lookup is named)."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    with allure.step("arrange: StatefulSet orphan of 3 with serviceName nowhere, no such Service"):
-        manifest = statefulset_manifest("orphan", wc_cluster.toolbox_image, service_name="nowhere")
-        apps.create_namespaced_stateful_set(namespace, manifest)
-        _, pods = wait_for_statefulset_ready(apps, core, namespace, "orphan", replicas=3)
+    with step("arrange: StatefulSet orphan of 3 with serviceName nowhere, no such Service"):
+        _, pods = wait_for(make_statefulset("orphan", service_name="nowhere").ready(3))
 
-    with allure.step(f"observe: the DNS server answers ({CONTROL})"):
-        control = dig_answer(core, namespace, dns_probe.pod, CONTROL)
+    with step(f"observe: the DNS server answers ({CONTROL})"):
+        control = dns_probe.answer(CONTROL)
         assert control.status == NOERROR and control.addresses, f"control lookup: {control}"
 
     for pod in sorted(pods.values(), key=lambda p: p.metadata.name):
         fqdn = pod_fqdn(pod.metadata.name, "nowhere", namespace)
-        with allure.step(f"observe: {fqdn} is NXDOMAIN"):
-            answer = dig_answer(core, namespace, dns_probe.pod, fqdn)
+        with step(f"observe: {fqdn} is NXDOMAIN"):
+            answer = dns_probe.answer(fqdn)
             assert (answer.status, answer.addresses) == (NXDOMAIN, ()), (
                 f"{pod.metadata.name} ({pod.status.pod_ip}) has a record without a Service: {answer}"
             )

@@ -2,74 +2,50 @@
 
 from __future__ import annotations
 
-import allure
 import pytest
 
-from clusters.kube.labels import APP_LABEL
-from clusters.kube.waits import Probe, wait_for
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.dns import DnsProbe
-from fixtures.resources.dns_answers import answers
-from fixtures.resources.statefulsets import (
-    headless_service_manifest,
-    pod_fqdn,
-    statefulset_manifest,
-    wait_for_replacement,
-    wait_for_statefulset_ready,
-)
+from clusters.kube.verdicts import NotVerified
+from clusters.kube.waits import wait_for
+from fixtures.resources.statefulset_manifests import pod_fqdn
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 
-DNS_TIMEOUT = 60
-
 
 def test_a_replaced_pod_name_resolves_to_the_new_pod(
-    wc_cluster: ClusterUnderTest, namespace: str, dns_probe: DnsProbe
+    make_headless_service, make_statefulset, dns_probe, namespace, step
 ) -> None:
     """After web-1 is deleted and the StatefulSet replaces it, web-1.web.<ns> MUST answer exactly the new
     pod's IP, and web-0 and web-2 MUST keep answering their own.
 
     Fails on: a cluster DNS that keeps serving the old pod's address (the stale answer is named) or never
     publishes the replacement (NXDOMAIN is named)."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    subject = f"DNS from pod {namespace}/{dns_probe.pod}"
-    with allure.step("arrange: headless Service web and StatefulSet web of 3, each pod name resolving"):
-        core.create_namespaced_service(namespace, headless_service_manifest("web", {APP_LABEL: "web"}))
-        apps.create_namespaced_stateful_set(namespace, statefulset_manifest("web", wc_cluster.toolbox_image))
-        _, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3)
+    with step("arrange: headless Service web and StatefulSet web of 3, each pod name resolving"):
+        make_headless_service("web")
+        web = make_statefulset("web")
+        _, pods = wait_for(web.ready(3))
         for pod in sorted(pods.values(), key=lambda p: p.metadata.name):
-            fqdn = pod_fqdn(pod.metadata.name, "web", namespace)
-            wait_for(
-                Probe(
-                    answers(core, namespace, dns_probe.pod, fqdn, {pod.status.pod_ip}),
-                    f"{fqdn} answers {pod.status.pod_ip}",
-                    timeout=DNS_TIMEOUT,
-                    subject=subject,
-                )
+            wait_for(dns_probe.answers(pod_fqdn(pod.metadata.name, "web", namespace), {pod.status.pod_ip}))
+
+    old = pods[1].status.pod_ip
+    with step(f"act: delete web-1 ({old})"):
+        web.delete_pod(1)
+
+    with step("observe: web-1.web resolves to the new web-1's IP"):
+        new = wait_for(web.replaced("web-1", pods[1].metadata.uid)).status.pod_ip
+        step.attach(f"old {old}\nnew {new}", "web-1 IPs")
+        if new == old:  # a stale answer would look right: nothing could be judged
+            raise NotVerified(
+                f"the new web-1 got the old pod's IP {old}, so a stale DNS answer cannot be told from a "
+                "fresh one",
+                remedy="rerun: the pod network's IPAM handed the same address out again at once",
             )
-
-    with allure.step(f"act: delete web-1 ({pods[1].status.pod_ip})"):
-        core.delete_namespaced_pod("web-1", namespace)
-
-    with allure.step("observe: web-1.web resolves to the new web-1's IP"):
-        new = wait_for_replacement(core, namespace, "web-1", pods[1].metadata.uid)
-        allure.attach(f"old {pods[1].status.pod_ip}\nnew {new.status.pod_ip}", "web-1 IPs")
         fqdn = pod_fqdn("web-1", "web", namespace)
         wait_for(
-            Probe(
-                answers(core, namespace, dns_probe.pod, fqdn, {new.status.pod_ip}),
-                f"{fqdn} answers the new pod's IP {new.status.pod_ip} alone (was {pods[1].status.pod_ip})",
-                timeout=DNS_TIMEOUT,
-                subject=subject,
+            dns_probe.answers(fqdn, {new}).described(
+                f"{fqdn} answers the new pod's IP {new} alone (was {old})"
             )
         )
         for ordinal in (0, 2):
             fqdn = pod_fqdn(f"web-{ordinal}", "web", namespace)
-            wait_for(
-                Probe(
-                    answers(core, namespace, dns_probe.pod, fqdn, {pods[ordinal].status.pod_ip}),
-                    f"{fqdn} still answers {pods[ordinal].status.pod_ip}",
-                    timeout=DNS_TIMEOUT,
-                    subject=subject,
-                )
-            )
+            ip = pods[ordinal].status.pod_ip
+            wait_for(dns_probe.answers(fqdn, {ip}).described(f"{fqdn} still answers {ip}"))

@@ -5,43 +5,33 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-import allure
 import pytest
 from kubernetes import client
 
-from clusters.kube.waits import Probe, wait_for
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.daemonsets import pod_deleted, wait_for_daemon_pod_on
+from clusters.kube.waits import wait_for
+from fixtures.resources.daemonsets import DaemonSet
 from fixtures.resources.node_lifecycle import joined_worker
-from fixtures.resources.pod_network import (
-    PROBE_DAEMONSET,
-    PROBE_PORT,
-    start_probe_daemonset,
-    wait_for_all_pairs,
-)
+from fixtures.resources.pod_network import EVERY_TAINT, PROBE_DAEMONSET, PROBE_PORT, all_pairs_reach
+from fixtures.resources.pods import Pod
 
 pytestmark = [pytest.mark.network, pytest.mark.disruptive, pytest.mark.slow]
 
 
-def _delete_probes_before_the_node_leaves(
-    wc_cluster: ClusterUnderTest, namespace: str, pod: client.V1Pod
-) -> None:
+def _delete_probes_before_the_node_leaves(probes: DaemonSet, pod: client.V1Pod) -> None:
     """Delete the DaemonSet and wait until its pod on the joined node is gone: a pod still bound to a node
     that was removed lingers until the pod garbage collector finds it, a minute or more, and holds up the
     deletion of the namespace."""
-    wc_cluster.apps.delete_namespaced_daemon_set(PROBE_DAEMONSET, namespace)
+    probes.delete()
+    name, node = pod.metadata.name, pod.spec.node_name
     wait_for(
-        Probe(
-            lambda: pod_deleted(wc_cluster.core, namespace, pod),
-            f"{pod.metadata.name} gone from {pod.spec.node_name} before the node leaves",
-            timeout=60,
-            subject=f"v1 Pod {namespace}/{pod.metadata.name}",
-        )
+        Pod(probes.api, probes.namespace, name)
+        .gone(timeout=60)
+        .described(f"gone from {node} before the node leaves")
     )
 
 
 def test_a_joined_nodes_probe_pod_reaches_and_is_reached_by_every_other_node(
-    wc_cluster: ClusterUnderTest, namespace: str
+    wc_cluster, make_daemonset, step
 ) -> None:
     """With a DaemonSet of probe pods on every node (tolerating every taint), each listening on TCP port
     7000, a worker that joins afterwards MUST get a Ready probe pod, and then every probe pod MUST open a
@@ -54,24 +44,22 @@ def test_a_joined_nodes_probe_pod_reaches_and_is_reached_by_every_other_node(
     as ``source-node (pod IP) -> target-node (pod IP): what nc said``."""
     if wc_cluster.kind is None:
         pytest.skip("needs a kind cluster brought up by this suite to add and remove a node")
-    core, apps = wc_cluster.core, wc_cluster.apps
 
-    with allure.step(f"arrange: a DaemonSet of probe pods listening on TCP {PROBE_PORT}, on every node"):
-        before = start_probe_daemonset(apps, core, namespace, wc_cluster.toolbox_image)
+    with step(f"arrange: a DaemonSet of probe pods listening on TCP {PROBE_PORT}, on every node"):
+        probes = make_daemonset(PROBE_DAEMONSET, tolerations=[EVERY_TAINT], listen_port=PROBE_PORT)
+        _, before, _ = wait_for(probes.covers_eligible_nodes())
 
     with ExitStack() as leave:  # the joined node is removed at the end, also after a failure
-        with allure.step("act: a worker joins the running cluster"):
+        with step("act: a worker joins the running cluster"):
             joined = leave.enter_context(joined_worker(wc_cluster.kind))
 
-        with allure.step(f"observe: {joined.name} gets a Ready probe pod"):
-            pod = wait_for_daemon_pod_on(core, namespace, PROBE_DAEMONSET, joined.name)
-            leave.callback(_delete_probes_before_the_node_leaves, wc_cluster, namespace, pod)
+        with step(f"observe: {joined.name} gets a Ready probe pod"):
+            pod = wait_for(probes.pod_ready_on(joined.name))
+            leave.callback(_delete_probes_before_the_node_leaves, probes, pod)
 
-        with allure.step(f"observe: every pair of nodes connects, {joined.name} included"):
-            probes = wait_for_all_pairs(
-                apps, core, namespace, including=f"{joined.name} ({pod.status.pod_ip})"
-            )
-            probed = {p.node for p in probes}
+        with step(f"observe: every pair of nodes connects, {joined.name} included"):
+            pods = wait_for(all_pairs_reach(probes, including=f"{joined.name} ({pod.status.pod_ip})"))
+            probed = {p.node for p in pods}
             assert probed == before | {joined.name}, (
                 f"probed {sorted(probed)}; before the join {sorted(before)}"
             )

@@ -3,25 +3,15 @@ name, and it carries labels naming itself and its ordinal."""
 
 from __future__ import annotations
 
-import allure
 import pytest
 
-from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.resources.pods import exec_in_pod
-from fixtures.resources.statefulsets import (
-    POD_INDEX_LABEL,
-    POD_NAME_LABEL,
-    pod_name,
-    statefulset_manifest,
-    wait_for_statefulset_ready,
-)
+from clusters.kube.waits import wait_for
+from fixtures.resources.statefulset_manifests import POD_INDEX_LABEL, POD_NAME_LABEL
 
 pytestmark = pytest.mark.statefulset
 
 
-def test_pods_are_named_by_ordinal_with_matching_hostname_and_labels(
-    wc_cluster: ClusterUnderTest, namespace: str
-) -> None:
+def test_pods_are_named_by_ordinal_with_matching_hostname_and_labels(make_statefulset, step) -> None:
     """A StatefulSet of 3 MUST run exactly the pods web-0, web-1 and web-2; inside each, `hostname` MUST
     print the pod's name, and its labels statefulset.kubernetes.io/pod-name and apps.kubernetes.io/pod-index
     MUST hold its name and ordinal.
@@ -29,18 +19,17 @@ def test_pods_are_named_by_ordinal_with_matching_hostname_and_labels(
     Fails on: a cluster whose statefulset controller names pods with random suffixes (the unexpected names
     are listed), does not set the pod's hostname from its name (the pod and what `hostname` printed are
     named), or omits the identity labels (the pod and its labels are named)."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    with allure.step("arrange: a StatefulSet web of 3"):
-        apps.create_namespaced_stateful_set(namespace, statefulset_manifest("web", wc_cluster.toolbox_image))
+    with step("arrange: a StatefulSet web of 3"):
+        web = make_statefulset("web")
 
-    with allure.step("act: wait until web-0, web-1 and web-2 are Running and Ready"):
-        _, pods = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3)
+    with step("act: wait until web-0, web-1 and web-2 are Running and Ready"):
+        _, pods = wait_for(web.ready(3))
 
-    with allure.step("observe: each pod's name, hostname and identity labels"):
+    with step("observe: each pod's name, hostname and identity labels"):
         assert sorted(p.metadata.name for p in pods.values()) == ["web-0", "web-1", "web-2"]
         for ordinal, pod in sorted(pods.items()):
-            name = pod_name("web", ordinal)
-            result = exec_in_pod(core, namespace, name, ["hostname"])
+            name = web.pod_name(ordinal)
+            result = web.pod(ordinal).exec(["hostname"])
             assert result.ok, f"`hostname` in {name} exited {result.returncode}: {result.output}"
             assert result.output.strip() == name, f"{name}: `hostname` printed {result.output.strip()!r}"
             labels = pod.metadata.labels or {}

@@ -9,7 +9,7 @@ import pytest
 from clusters.kube.labels import APP_LABEL
 from clusters.kube.waits import holds_for, wait_for
 from fixtures.observation.event_recorder import PodRecord
-from fixtures.resources.statefulsets import rolling_update
+from fixtures.resources.statefulset_manifests import rolling_update
 
 pytestmark = pytest.mark.statefulset
 

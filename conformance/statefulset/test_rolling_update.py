@@ -3,25 +3,16 @@ replacement Ready before the next old pod goes, and ends with every pod at the u
 
 from __future__ import annotations
 
-import allure
 import pytest
 
 from clusters.kube.labels import APP_LABEL
-from fixtures.facts.cluster_under_test import ClusterUnderTest
+from clusters.kube.waits import wait_for
 from fixtures.observation.event_recorder import PodRecord
-from fixtures.resources.statefulsets import (
-    revision_of,
-    statefulset_manifest,
-    update_template,
-    wait_for_statefulset_ready,
-)
 
 pytestmark = pytest.mark.statefulset
 
 
-def test_rolling_update_replaces_pods_in_reverse_ordinal_order(
-    wc_cluster: ClusterUnderTest, namespace: str, pod_events
-) -> None:
+def test_rolling_update_replaces_pods_in_reverse_ordinal_order(make_statefulset, pod_events, step) -> None:
     """After a template change, the old pods MUST begin terminating in the order web-2, web-1, web-0;
     the new web-2 MUST be Ready before the old web-1's deletion starts, and the new web-1 before the old
     web-0's. At the end every pod MUST carry the update revision and status.currentRevision MUST equal
@@ -30,28 +21,25 @@ def test_rolling_update_replaces_pods_in_reverse_ordinal_order(
     Fails on: a statefulset controller that replaces pods in parallel or lowest-first, or without waiting
     for readiness (the out-of-order deletion and the timeline are named), or that never finishes the
     rollout (the pods left at the old revision are named)."""
-    core, apps = wc_cluster.core, wc_cluster.apps
-    with allure.step("arrange: a StatefulSet web of 3 Ready, its pod events recorded"):
-        apps.create_namespaced_stateful_set(namespace, statefulset_manifest("web", wc_cluster.toolbox_image))
-        _, before = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3)
+    with step("arrange: a StatefulSet web of 3 Ready, its pod events recorded"):
+        web = make_statefulset("web")
+        _, before = wait_for(web.ready(3))
         old = {o: p.metadata.uid for o, p in before.items()}
         recorder = pod_events(f"{APP_LABEL}=web")
-        recorder.wait_until(
-            lambda records: set(old.values()) <= {r.uid for r in records} or None, "every pod listed"
-        )
+        wait_for(recorder.listed(old.values()))
 
-    with allure.step("act: change the pod template"):
-        new_revision = update_template(apps, namespace, "web", "2")
+    with step("act: change the pod template"):
+        new_revision = web.update_template("2")
 
-    with allure.step(f"observe: every pod replaced at revision {new_revision}, highest ordinal first"):
-        sts, after = wait_for_statefulset_ready(apps, core, namespace, "web", replicas=3, timeout=240)
+    with step(f"observe: every pod replaced at revision {new_revision}, highest ordinal first"):
+        sts, after = wait_for(web.ready(3, timeout=240))
         assert sts.status.current_revision == sts.status.update_revision == new_revision, (
             f"status.currentRevision {sts.status.current_revision}, "
             f"updateRevision {sts.status.update_revision}"
         )
         for ordinal, pod in sorted(after.items()):
             assert pod.metadata.uid != old[ordinal], f"{pod.metadata.name} was never replaced"
-            assert revision_of(pod) == new_revision, f"{pod.metadata.name} at {revision_of(pod)}"
+            assert web.revision_of(pod) == new_revision, f"{pod.metadata.name} at {web.revision_of(pod)}"
         records = recorder.records
 
         def at(record: PodRecord | None, what: str) -> int:

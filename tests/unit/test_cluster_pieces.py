@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from breakers.control_plane import without_controllers
 
 from clusters.build.components import kubernetes_ldflags, staging_replacements
@@ -10,6 +11,27 @@ from clusters.build.kind_source import go_concatenated_constant, patch_container
 from clusters.cluster import join_configuration, next_worker_name, parse_join_command
 from clusters.topology import CGROUP_V1_KUBELET_PATCH, TopologyError, for_host, load_topology
 from clusters.versions import load
+
+# The JoinConfiguration as the f-string template wrote it, for the values of the test below.
+KIND_WORKER_JOIN_CONFIGURATION = """apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "wc-worker4"
+  criSocket: "unix:///run/containerd/containerd.sock"
+  kubeletExtraArgs:
+    - name: "node-ip"
+      value: "172.18.0.9"
+    - name: "provider-id"
+      value: "kind://docker/wc/wc-worker4"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "wc-control-plane:6443"
+    token: "abc.def"
+    caCertHashes:
+      - "sha256:00ff"
+skipPhases:
+  - preflight
+"""
 
 GO_SOURCE = """
 package nodeimage
@@ -80,7 +102,21 @@ def test_join_command_and_configuration() -> None:
     config = join_configuration(
         node="wc-worker4", node_ip="172.18.0.9", cluster="wc", endpoint=endpoint, token=token, ca_hash=ca_hash
     )
-    assert 'value: "kind://docker/wc/wc-worker4"' in config and "sha256:00ff" in config
+    assert yaml.safe_load(config) == yaml.safe_load(KIND_WORKER_JOIN_CONFIGURATION)
+
+
+def test_join_configuration_keeps_values_yaml_would_read_as_other_types() -> None:
+    config = join_configuration(
+        node="no", node_ip="1e3", cluster="wc", endpoint="10:20", token="123456", ca_hash="null"
+    )
+    registration = yaml.safe_load(config)["nodeRegistration"]
+    assert registration["name"] == "no"
+    assert registration["kubeletExtraArgs"][0] == {"name": "node-ip", "value": "1e3"}
+    assert yaml.safe_load(config)["discovery"]["bootstrapToken"] == {
+        "apiServerEndpoint": "10:20",
+        "token": "123456",
+        "caCertHashes": ["null"],
+    }
 
 
 def test_controller_manager_flags_turn_controllers_off() -> None:

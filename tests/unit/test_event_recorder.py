@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import HoldBroken, holds_for, wait_for
 from fixtures.observation.event_recorder import (
     ADDED,
@@ -197,9 +198,24 @@ def test_recorder_relists_when_the_watch_expires() -> None:
     recorder.stop()
     assert source.watched_from == ["100", "200"]
     assert recorder.relists == 1
-    changes = [(r.kind, r.name) for r in recorder.records if r.relisted]
+    changes = [(r.kind, r.name) for r in recorder.snapshot() if r.relisted]
     assert sorted(changes) == [(ADDED, "c"), (DELETED, "b"), (MODIFIED, "a")]
-    assert recorder.order_of(DELETED) == ["b"]
+    assert order_of(recorder.snapshot(), DELETED) == ["b"]
+
+
+def test_a_gap_in_the_stream_voids_every_judgement_made_from_it() -> None:
+    source = FakeSource(
+        lists=[("100", [pod("a", "u1", "99")]), ("200", [pod("a", "u1", "150", ready=True)])],
+        watches=[WatchExpired("too old resource version: 100 (150)")],
+    )
+    recorder = PodEventRecorder(source, description="pods in ns").start()
+    assert source.done.wait(10)
+    recorder.stop()
+    with pytest.raises(NotVerified, match="pod events of pods in ns: the watch expired 1 time"):
+        recorder.order_of(DELETED)
+    with pytest.raises(NotVerified):
+        holds_for(recorder.never(lambda records: None, "nothing happens"), 0.1, "anything")
+    assert "from a relist" in recorder.timeline()  # diagnostics still show what was seen
 
 
 def test_recorder_keeps_recording_after_an_unexpected_watch_error() -> None:

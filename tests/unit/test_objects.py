@@ -16,7 +16,7 @@ from kubernetes.client import (
     V1StatefulSetSpec,
 )
 
-from clusters.kube.names import api_version_and_kind, describe, field_mismatches
+from clusters.kube.names import api_version_and_kind, describe, ref
 
 
 def statefulset(**fields) -> V1StatefulSet:
@@ -81,39 +81,7 @@ def test_api_version_and_kind():
     assert api_version_and_kind({}) == ("", "")
 
 
-def test_field_mismatches_names_the_object_then_sorted_fields():
-    expected = {"status.updatedReplicas": 3, "status.readyReplicas": 3, "spec.replicas": 3}
-    actual = {"status.updatedReplicas": 1, "status.readyReplicas": 2, "spec.replicas": 3}
-    assert field_mismatches("apps/v1 StatefulSet ns-1a2b/web", expected, actual) == (
-        "apps/v1 StatefulSet ns-1a2b/web\n  status.readyReplicas: 2 != 3\n  status.updatedReplicas: 1 != 3"
-    )
-
-
-def test_field_mismatches_empty_when_equal():
-    assert field_mismatches("v1 Pod ns/p", {"a": 1, "b": "x"}, {"b": "x", "a": 1}) == ""
-    assert field_mismatches("v1 Pod ns/p", {}, {}) == ""
-
-
-def test_field_mismatches_missing_fields_and_strings():
-    text = field_mismatches(
-        "v1 Pod ns/p", {"spec.nodeName": "w1", "image": "pause:3.10"}, {"image": "pause:3.9"}
-    )
-    assert text.splitlines() == [
-        "v1 Pod ns/p",
-        "  image: 'pause:3.9' != 'pause:3.10'",
-        "  spec.nodeName: <absent> != 'w1'",
-    ]
-    extra = field_mismatches("v1 Pod ns/p", {}, {"status.phase": "Failed"})
-    assert extra.splitlines()[1] == "  status.phase: 'Failed' != <absent>"
-
-
-def test_field_mismatches_distinguishes_none_from_text():
-    assert field_mismatches("x", {"a": None}, {"a": "None"}) == "x\n  a: 'None' != None"
-
-
-def test_field_mismatches_flattens_nested_mappings():
-    expected = {"status": {"updatedReplicas": 3, "currentRevision": "web-2"}}
-    actual = {"status": {"updatedReplicas": 1, "currentRevision": "web-2"}}
-    assert field_mismatches(describe(statefulset()), expected, actual) == (
-        "apps/v1 StatefulSet ns-1a2b/web\n  status.updatedReplicas: 1 != 3"
-    )
+def test_ref_names_an_object_the_way_messages_do():
+    assert ref("StatefulSet", "ns", "web") == "apps/v1 StatefulSet ns/web"
+    assert ref("Pod", "ns", "web-0") == "v1 Pod ns/web-0"
+    assert ref("Node", None, "kind-worker") == "v1 Node kind-worker"

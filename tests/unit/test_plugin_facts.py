@@ -6,8 +6,9 @@ from pathlib import Path
 
 from clusters.addons import CNI, STORAGE, Addon
 from fixtures.facts.plugin_facts import cni_name, plugin_facts
-from fixtures.facts.preflight import Preflight, StorageClassInfo
+from fixtures.facts.preflight import Preflight
 from fixtures.facts.storage_binding import BindVerdict
+from fixtures.facts.storage_classes import StorageClassInfo
 from fixtures.plugin.options import Options
 
 BASE = Options(

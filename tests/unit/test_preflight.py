@@ -7,24 +7,21 @@ from datetime import UTC, datetime
 import pytest
 from kubernetes import client
 
-from fixtures.facts.preflight import (
-    DnsInfo,
+from clusters.addons import image_tag
+from fixtures.facts.cluster_dns import DnsInfo, dns_info
+from fixtures.facts.cni import detect_cni
+from fixtures.facts.nodes import (
     NodeInfo,
-    Preflight,
-    StorageClassInfo,
     Taint,
+    cgroup_driver_from_configz,
     cgroup_from_filesystem,
     cgroup_from_metrics,
-    detect_cni,
-    dns_info,
-    dns_skip_reason,
-    image_tag,
     node_info,
-    pod_security_admission,
-    storage_class_info,
-    storage_skip_reason,
-    workers_skip_reason,
 )
+from fixtures.facts.pod_security import pod_security_admission
+from fixtures.facts.preflight import Preflight
+from fixtures.facts.skip_reasons import dns_skip_reason, storage_skip_reason, workers_skip_reason
+from fixtures.facts.storage_classes import StorageClassInfo, storage_class_info
 
 CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "NoSchedule")
 
@@ -276,6 +273,12 @@ def test_cgroup_version_from_kubelet_metrics_or_the_filesystem() -> None:
     assert cgroup_from_filesystem("cgroup2fs\n") == "v2"
     assert cgroup_from_filesystem("tmpfs") == "v1"
     assert cgroup_from_filesystem("ext4") is None
+
+
+def test_cgroup_driver_from_the_kubelet_configz() -> None:
+    configz = '{"kubeletconfig":{"staticPodPath":"/etc/kubernetes/manifests","cgroupDriver": "systemd"}}'
+    assert cgroup_driver_from_configz(configz) == "systemd"
+    assert cgroup_driver_from_configz('{"kubeletconfig":{}}') is None
 
 
 def test_dns_endpoints_ready_and_not_ready() -> None:

@@ -23,7 +23,7 @@ from fixtures.resources.pod_network import (
     peer_targets,
     reach_argv,
 )
-from fixtures.resources.statefulsets import statefulset_manifest
+from fixtures.resources.statefulset_manifests import statefulset_manifest
 
 IMAGE = "localhost/workload-conformance/toolbox:test"
 REFUSED = "nc: connect to 10.244.2.4 port 7000 (tcp) failed: Connection refused"

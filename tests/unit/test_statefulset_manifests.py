@@ -9,7 +9,7 @@ from kubernetes import client
 from clusters.kube.labels import APP_LABEL
 from fixtures.resources.dns_answers import NXDOMAIN, parse_dig
 from fixtures.resources.pods import DnsLookupError
-from fixtures.resources.statefulsets import (
+from fixtures.resources.statefulset_manifests import (
     DATA_DIR,
     READY_FILE,
     claim_name,
@@ -19,8 +19,8 @@ from fixtures.resources.statefulsets import (
     retention,
     rolling_update,
     statefulset_manifest,
-    status_gaps,
 )
+from fixtures.resources.statefulsets import status_gaps
 
 IMAGE = "localhost/workload-conformance/toolbox:test"
 
