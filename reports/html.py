@@ -55,6 +55,11 @@ ol.steps { margin: 4px 0; padding-left: 22px; }
 ol.steps li { margin: 2px 0; }
 .step-time { color: var(--none); font-size: 12px; }
 footer { margin-top: 32px; color: var(--none); font-size: 12px; }
+#verdict { border-radius: 8px; padding: 14px 18px; margin: 12px 0; color: #fff; font-size: 18px;
+           font-weight: 700; }
+#verdict.conformant { background: var(--pass); } #verdict.not-conformant { background: var(--fail); }
+td.judgement.holds { color: var(--pass); } td.judgement.broken { color: var(--fail); }
+td.judgement.not-verified { color: var(--skip); }
 """
 
 
@@ -102,6 +107,15 @@ def _anchor(index: int) -> str:
     return f"g-{index}"
 
 
+def verdict_banner(run: Run) -> str:
+    """The run's conformance verdict, first thing on the page (nothing for a run of no guarantees)."""
+    verdict = run.verdict
+    if verdict is None:
+        return ""
+    kind = "conformant" if verdict.conformant else "not-conformant"
+    return f'<div id="verdict" class="{kind}">{esc(verdict.line)}</div>'
+
+
 def _verdict_table(run: Run) -> str:
     rows = []
     for index, result in enumerate(run.results):
@@ -111,16 +125,18 @@ def _verdict_table(run: Run) -> str:
             f'<div class="nodeid">{esc(result.nodeid)}</div></td>'
             f"<td>{esc(result.epic)}</td><td>{esc(result.feature)}</td>"
             f"{verdict_cell(result.outcome)}"
+            f'<td class="judgement {esc(result.judgement.replace(" ", "-"))}">'
+            f"{esc(result.judgement if result.is_guarantee else '')}</td>"
             f'<td class="reason">{esc(result.reason or "")}</td>'
             f'<td class="num">{format_duration(result.duration)}</td>'
             "</tr>"
         )
     head = (
-        "<thead><tr><th>Guarantee</th><th>Epic</th><th>Feature</th><th>Verdict</th>"
+        "<thead><tr><th>Guarantee</th><th>Epic</th><th>Feature</th><th>Verdict</th><th>Judgement</th>"
         "<th>Reason</th><th>Duration</th></tr></thead>"
     )
     if not rows:
-        rows.append('<tr><td colspan="6">No guarantee was run.</td></tr>')
+        rows.append('<tr><td colspan="7">No guarantee was run.</td></tr>')
     return f'<table id="verdicts">{head}<tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -181,6 +197,7 @@ def render(run: Run) -> str:
     error = f'<p class="reason"><strong>Run error:</strong> {esc(run.error)}</p>' if run.error else ""
     body = [
         "<header><h1>Workload conformance report</h1>",
+        verdict_banner(run),
         f'<p class="meta">{esc(meta)}</p>{error}',
         counts_bar(run),
         f'<p class="summary-line">{esc(run.summary_line())}</p></header>',

@@ -18,6 +18,15 @@ OUTCOMES = (PASSED, FAILED, SKIPPED)
 
 UNKNOWN = "unknown"
 
+# What a guarantee's result means for conformance. A test that raised an exception whose ``verdict``
+# attribute is NOT_VERIFIED (clusters.kube.verdicts.NotVerified) was stopped by the cluster's state; a
+# skipped guarantee was not verified either: only the user's selection (-m, -k) leaves one out.
+HOLDS = "holds"
+BROKEN = "broken"
+NOT_VERIFIED = "not verified"
+LEFT_OUT = "left out by request"
+GUARANTEE_ROOT = "conformance"  # tests below this folder are guarantees and get a verdict
+
 # The cluster facts every report shows, in this order, with a human label; a fact nobody
 # answered is UNKNOWN. Extra facts a provider adds are kept after these.
 FACT_LABELS: dict[str, str] = {
@@ -135,10 +144,24 @@ class TestResult:
     description: str = ""
     steps: list[Step] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    not_verified: bool = False  # it failed because the cluster's state stopped the check
 
     @property
     def duration(self) -> float:
         return _duration(self.start, self.end)
+
+    @property
+    def is_guarantee(self) -> bool:
+        return self.nodeid.split("/", 1)[0] == GUARANTEE_ROOT
+
+    @property
+    def judgement(self) -> str:
+        """holds, broken or not verified."""
+        if self.outcome == PASSED:
+            return HOLDS
+        if self.outcome == SKIPPED or self.not_verified:
+            return NOT_VERIFIED
+        return BROKEN
 
     def as_dict(self) -> dict[str, Any]:
         diagnosis = None
@@ -156,6 +179,7 @@ class TestResult:
             "feature": self.feature,
             "story": self.story,
             "verdict": self.outcome,
+            "judgement": self.judgement,
             "phase": self.phase,
             "reason": self.reason,
             "start": iso(self.start),
@@ -183,7 +207,66 @@ class TestResult:
             description=data.get("description", ""),
             steps=[Step.from_dict(step) for step in data.get("steps", [])],
             attachments=[Attachment.from_dict(a) for a in diagnosis.get("attachments", [])],
+            not_verified=data.get("judgement") == NOT_VERIFIED and data["verdict"] == FAILED,
         )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The run's one conformance verdict over the guarantees it selected."""
+
+    conformant: bool
+    line: str
+    held: int
+    broken: list[str]
+    not_verified: list[str]
+    left_out: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "conformant": self.conformant,
+            "line": self.line,
+            "held": self.held,
+            "broken": self.broken,
+            "not_verified": self.not_verified,
+            "left_out_by_request": self.left_out,
+        }
+
+
+def _short(reason: str | None, limit: int = 160) -> str:
+    text = " ".join((reason or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def judge(results: list[TestResult], left_out: list[str]) -> Verdict | None:
+    """CONFORMANT only when every selected guarantee holds and at least one was checked; None for a run
+    that selected no guarantee at all (the project's own tests, say)."""
+    guarantees = [r for r in results if r.is_guarantee]
+    if not guarantees and not left_out:
+        return None
+    held = [r for r in guarantees if r.judgement == HOLDS]
+    broken = [r for r in guarantees if r.judgement == BROKEN]
+    unverified = [r for r in guarantees if r.judgement == NOT_VERIFIED]
+    aside = f"; {len(left_out)} left out by request" if left_out else ""
+    if not guarantees:
+        line = f"NOT CONFORMANT: no guarantee was checked{aside}"
+    elif broken or unverified:
+        parts = [f"{len(broken)} broken"] if broken else []
+        if unverified:
+            reasons = list(dict.fromkeys(_short(r.reason) for r in unverified))
+            more = f"; and {len(reasons) - 1} other reason(s)" if len(reasons) > 1 else ""
+            parts.append(f"{len(unverified)} not verified ({reasons[0]}{more})")
+        line = f"NOT CONFORMANT: {', '.join(parts)}{aside}"
+    else:
+        line = f"CONFORMANT: {len(held)} of {len(guarantees)} selected guarantees hold{aside}"
+    return Verdict(
+        conformant=bool(guarantees) and not broken and not unverified,
+        line=line,
+        held=len(held),
+        broken=[r.nodeid for r in broken],
+        not_verified=[r.nodeid for r in unverified],
+        left_out=list(left_out),
+    )
 
 
 @dataclass
@@ -198,6 +281,11 @@ class Run:
     results: list[TestResult] = field(default_factory=list)
     exit_status: int | None = None
     error: str | None = None  # what stopped the run as a whole, if anything did
+    left_out: list[str] = field(default_factory=list)  # guarantees the user deselected (-m, -k)
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return judge(self.results, self.left_out)
 
     @property
     def duration(self) -> float:
@@ -215,8 +303,10 @@ class Run:
         return ", ".join(f"{counts[outcome]} {outcome}" for outcome in OUTCOMES)
 
     def as_dict(self) -> dict[str, Any]:
+        verdict = self.verdict
         return {
             "schema": SCHEMA,
+            "verdict": verdict.as_dict() if verdict else None,
             "run_id": self.run_id,
             "cluster": self.cluster,
             "start": iso(self.start),
@@ -243,6 +333,7 @@ class Run:
             results=[TestResult.from_dict(result) for result in data.get("guarantees", [])],
             exit_status=data.get("exit_status"),
             error=data.get("error"),
+            left_out=list((data.get("verdict") or {}).get("left_out_by_request", [])),
         )
 
 

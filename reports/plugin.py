@@ -22,9 +22,11 @@ import pytest
 from allure_commons.types import LabelType
 from allure_pytest.utils import ALLURE_LABEL_MARK
 
-from reports import allure_files, hookspecs, html, json_summary
+from reports import allure_files, bundle, hookspecs, html, json_summary
 from reports.model import (
     FAILED,
+    GUARANTEE_ROOT,
+    NOT_VERIFIED,
     PASSED,
     SKIPPED,
     UNKNOWN,
@@ -128,6 +130,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     recorder = item.config.stash.get(recorder_key, None)
     steps, attachments = recorder.take() if recorder else ([], [])
     report.wc_meta = describe(item)
+    error = call.excinfo.value if call.excinfo is not None else None
+    # the cluster's state stopped the check: its reason, without the exception's name
+    report.wc_not_verified = str(error) if getattr(error, "verdict", None) == NOT_VERIFIED else ""
     report.wc_steps = [step.as_dict() for step in steps]
     report.wc_attachments = [attachment.as_dict() for attachment in attachments]
     return report
@@ -197,6 +202,7 @@ class _Pending:
     error: str | None = None
     steps: list[Step] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    not_verified: bool = False
 
     def result(self, nodeid: str) -> TestResult:
         return TestResult(
@@ -214,6 +220,7 @@ class _Pending:
             description=self.meta.get("description", ""),
             steps=self.steps,
             attachments=self.attachments,
+            not_verified=self.not_verified,
         )
 
 
@@ -250,12 +257,17 @@ class RunReporter:
         self.allure_dir = allure_dir
         self.start = time.time()
         self.pending: dict[str, _Pending] = {}
+        self.left_out: list[str] = []
 
     def pytest_report_header(self) -> str:
         return f"reports: {self._shown(self.run_dir)}" if self.run_dir else "reports: none (--wc-no-report)"
 
     def pytest_sessionstart(self) -> None:
         self.start = time.time()
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Guarantees the user left out (-m, -k): listed as such, never counted as holding."""
+        self.left_out += [item.nodeid for item in items if item.nodeid.startswith(f"{GUARANTEE_ROOT}/")]
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A module that failed to import (or skipped itself whole) counts as one result."""
@@ -287,6 +299,8 @@ class RunReporter:
             else:
                 pending.outcome, pending.phase = FAILED, report.when
                 pending.reason, pending.error = _failure_message(report), report.longreprtext
+                if not_verified := getattr(report, "wc_not_verified", ""):
+                    pending.not_verified, pending.reason = True, not_verified
             for title, content in report.sections:
                 pending.attachments.append(make_attachment(content, title, "text/plain"))
         elif report.skipped and pending.outcome == PASSED:
@@ -302,6 +316,11 @@ class RunReporter:
             except OSError as err:
                 self.say(f"reports: could not write into {self.run_dir}: {err}")
         self.say(run.summary_line())
+        verdict = run.verdict
+        if verdict is not None:
+            self.say(verdict.line)
+            if not verdict.conformant and session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED  # exit 0 only for CONFORMANT
         return outcome
 
     def facts(self) -> dict[str, str]:
@@ -324,6 +343,7 @@ class RunReporter:
             results=[pending.result(nodeid) for nodeid, pending in self.pending.items()],
             exit_status=exit_status,
             error=RUN_ERRORS.get(exit_status),
+            left_out=list(self.left_out),
         )
 
     def write(self, run: Run, run_dir: Path) -> None:
@@ -331,6 +351,8 @@ class RunReporter:
         json_summary.write(run, run_dir / json_summary.FILE_NAME)
         if self.allure_dir is not None:
             allure_files.write(run.facts, self.allure_dir)
+        command = [*self.config.invocation_params.args]
+        bundle.write(run, run_dir, command=command, source=Path(__file__).resolve().parent.parent)
         files = sorted(path.name + ("/" if path.is_dir() else "") for path in run_dir.iterdir())
         self.say(f"reports: {self._shown(run_dir)}/ ({', '.join(files)})")
 

@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from breakers.cluster_dns import cluster_dns_scaled_to_zero
 from breakers.control_plane import controllers_disabled
 from breakers.storage_classes import default_classes, no_default_storage_class
 from kubernetes import client
@@ -21,7 +22,6 @@ from kubernetes.client.exceptions import ApiException
 from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import daemonset_manifest, format_toleration
-from fixtures.resources.dns_answers import cluster_dns_scaled_to_zero
 from fixtures.resources.namespaces import TEST_LABEL, create_namespace, delete_namespace
 
 pytestmark = pytest.mark.disruptive
@@ -201,7 +201,7 @@ def test_headless_pod_records_fail_saying_the_lookup_found_no_server_when_coredn
     kube-proxy rejects traffic to a Service without endpoints, so dig reports "connection refused" and
     "no servers could be reached" rather than a timeout; a proxy that drops the packets instead makes it
     time out. Either way the failure MUST name the lookup and say no DNS server answered it."""
-    with cluster_dns_scaled_to_zero(wc_cluster.core, wc_cluster.apps):
+    with cluster_dns_scaled_to_zero(wc_cluster.api):
         result = run_guarantee(wc_cluster, DNS_GUARANTEE)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
@@ -215,17 +215,16 @@ def test_headless_pod_records_fail_saying_the_lookup_found_no_server_when_coredn
     assert "Traceback" not in output
 
 
-def test_storage_guarantees_skip_saying_why_when_there_is_no_default_storage_class(
+def test_storage_guarantees_are_not_verified_saying_why_when_there_is_no_default_storage_class(
     wc_cluster: ClusterUnderTest,
 ) -> None:
     with no_default_storage_class(wc_cluster.storage) as defaults:
         assert defaults, "the cluster under test has no default StorageClass to take away"
         assert default_classes(wc_cluster.storage) == []
-        result = run_guarantee(
-            wc_cluster, "conformance/statefulset/test_storage_follows_the_ordinal.py", extra=["-rs"]
-        )
+        result = run_guarantee(wc_cluster, "conformance/statefulset/test_storage_follows_the_ordinal.py")
     assert default_classes(wc_cluster.storage) == defaults
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
-    assert "SKIPPED" in output and "no default StorageClass" in output, output[-3000:]
+    assert result.returncode == 1, output[-3000:]
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("NOT CONFORMANT: 1 not verified (no default StorageClass: found "), output[-3000:]
     assert "Traceback" not in output

@@ -6,7 +6,10 @@ Allure listeners and reports stay apart from this run's own.
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -51,6 +54,7 @@ markers =
 """
 
 SUMMARY_LINE = "1 passed, 1 failed, 1 skipped"
+VERDICT_LINE = "NOT CONFORMANT: 1 broken, 1 not verified (no default StorageClass)"
 STORIES = ("test_lands_on_every_worker", "test_rolls_in_reverse_order", "test_needs_storage")
 
 
@@ -74,7 +78,78 @@ def test_run_ends_with_the_summary_line_and_keeps_the_exit_status(fake_suite: py
     result = run(fake_suite, "--wc-report-dir", "out")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     lines = [line for line in result.outlines if line.strip()]
-    assert lines[-1] == SUMMARY_LINE, result.stdout.str()
+    assert lines[-2:] == [SUMMARY_LINE, VERDICT_LINE], result.stdout.str()
+
+
+HOLDING_SUITE = """
+import pytest
+
+
+class NotVerified(Exception):  # the shape of clusters.kube.verdicts.NotVerified
+    verdict = "not verified"
+
+
+def test_holds():
+    pass
+
+
+@pytest.mark.storage
+def test_stopped_by_the_cluster():
+    raise NotVerified("storage: no claim of StorageClass standard bound in 120 s")
+
+
+@pytest.mark.storage
+def test_skipped():
+    pytest.skip("the feature is off")
+"""
+
+
+@pytest.fixture
+def holding_suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini(INI.replace("statefulset: a StatefulSet guarantee", "storage: needs storage"))
+    folder = pytester.mkdir("conformance") / "statefulset"
+    folder.mkdir()
+    (folder / "test_three.py").write_text(HOLDING_SUITE)
+    return pytester
+
+
+def test_not_verified_and_skipped_guarantees_make_the_run_not_conformant(
+    holding_suite: pytest.Pytester,
+) -> None:
+    result = run(holding_suite, "--wc-report-dir", "out")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert result.outlines[-1] == (
+        "NOT CONFORMANT: 2 not verified (storage: no claim of StorageClass standard bound in 120 s; "
+        "and 1 other reason(s))"
+    )
+    summary = json.loads((holding_suite.path / "out" / "summary.json").read_text())
+    assert summary["verdict"]["conformant"] is False
+    judgements = {g["story"]: g["judgement"] for g in summary["guarantees"]}
+    assert judgements == {
+        "test_holds": "holds",
+        "test_stopped_by_the_cluster": "not verified",
+        "test_skipped": "not verified",
+    }
+    page = (holding_suite.path / "out" / "report.html").read_text()
+    assert '<div id="verdict" class="not-conformant">NOT CONFORMANT: 2 not verified' in page
+
+
+def test_only_a_run_where_every_selected_guarantee_holds_is_conformant_and_exits_0(
+    holding_suite: pytest.Pytester,
+) -> None:
+    result = run(holding_suite, "--wc-report-dir", "out", "-m", "not storage")
+    assert result.ret == pytest.ExitCode.OK
+    assert result.outlines[-1] == "CONFORMANT: 1 of 1 selected guarantees hold; 2 left out by request"
+    summary = json.loads((holding_suite.path / "out" / "summary.json").read_text())
+    assert summary["verdict"]["conformant"] is True
+    assert sorted(summary["verdict"]["left_out_by_request"]) == [
+        "conformance/statefulset/test_three.py::test_skipped",
+        "conformance/statefulset/test_three.py::test_stopped_by_the_cluster",
+    ]
+    assert (
+        '<div id="verdict" class="conformant">CONFORMANT'
+        in (holding_suite.path / "out" / "report.html").read_text()
+    )
 
 
 def test_run_writes_junit_xml_with_each_verdict(fake_suite: pytest.Pytester) -> None:
@@ -153,6 +228,7 @@ def test_reports_go_under_reports_runs_by_default(fake_suite: pytest.Pytester) -
     (run_dir,) = (fake_suite.path / "reports" / "runs").iterdir()
     assert sorted(path.name for path in run_dir.iterdir()) == [
         "allure-results",
+        f"certification-{run_dir.name}.tar.gz",
         "junit.xml",
         "report.html",
         "summary.json",
@@ -185,3 +261,46 @@ def test_a_module_that_cannot_import_counts_as_failed(fake_suite: pytest.Pyteste
     assert "no_such_module" in broken["diagnosis"]["details"]
     assert summary["error"] == "interrupted"
     assert "0 passed, 1 failed, 0 skipped" in result.outlines
+
+
+def test_the_certification_bundle_verifies_and_one_edited_byte_is_named(
+    holding_suite: pytest.Pytester, tmp_path: Path
+) -> None:
+    run(holding_suite, "--wc-report-dir", "out", "-m", "not storage")
+    (archive,) = (holding_suite.path / "out").glob("certification-*.tar.gz")
+    with tarfile.open(archive) as bundle:
+        names = set(bundle.getnames())
+        suite = json.loads(bundle.extractfile("suite.json").read())
+        facts = json.loads(bundle.extractfile("facts.json").read())
+    assert {
+        "summary.json",
+        "junit.xml",
+        "report.html",
+        "facts.json",
+        "suite.json",
+        "MANIFEST.sha256",
+    } <= names
+    assert any(name.startswith("allure-results/") for name in names)
+    assert suite["command"][-2:] == ["-m", "not storage"] and suite["version"] and suite["commit"]
+    assert set(facts) >= {"kubernetes_version", "cni"}
+
+    verified = subprocess.run(["wc-report", "verify", str(archive)], capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert (
+        verified.stdout.splitlines()[-1]
+        == "CONFORMANT: 1 of 1 selected guarantees hold; 2 left out by request"
+    )
+
+    tampered = tmp_path / "tampered.tar.gz"
+    with tarfile.open(archive) as original, tarfile.open(tampered, "w:gz") as copy:
+        for member in original.getmembers():
+            data = original.extractfile(member).read()
+            if member.name == "report.html":
+                data = data.replace(b"CONFORMANT", b"CONFORMANt", 1)
+            member.size = len(data)
+            copy.addfile(member, io.BytesIO(data))
+    checked = subprocess.run(["wc-report", "verify", str(tampered)], capture_output=True, text=True)
+    assert checked.returncode == 1
+    assert checked.stdout.strip() == (
+        "TAMPERED: report.html: changed since the run (SHA-256 differs from the manifest)"
+    )
