@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from kubernetes import client
 
+from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import NotYet, wait_for
 from fixtures.resources.node_lifecycle import joined_worker
 
@@ -28,7 +29,10 @@ def test_joining_node_gets_a_pod_and_leaving_node_lets_it_go(wc_cluster, make_da
     Fails on: a cluster whose daemonset controller does not watch nodes (the new node never gets its pod,
     named in the message), or whose pod garbage collector keeps pods of deleted nodes."""
     if wc_cluster.kind is None:
-        pytest.skip("needs a kind cluster brought up by this suite to add and remove a node")
+        raise NotVerified(
+            "no way to add and remove a node: this cluster was not brought up by this suite with kind",
+            remedy="run with --wc-provider kind, or leave this guarantee out on purpose with -k",
+        )
 
     with step("arrange: a DaemonSet covering the current nodes"):
         agent = make_daemonset("agent")

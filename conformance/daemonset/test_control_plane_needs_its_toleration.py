@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
+from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import CONTROL_PLANE_ROLE, describe_pods
+from fixtures.resources.daemonsets import describe_pods
+from fixtures.resources.nodes import CONTROL_PLANE_ROLE
 
 pytestmark = pytest.mark.daemonset
 
@@ -31,7 +33,11 @@ def test_control_plane_taint_is_covered_only_with_its_toleration(wc_cluster, mak
         )
     )
     if not control_planes:
-        pytest.skip(f"no node carries {CONTROL_PLANE_TAINT}")
+        raise NotVerified(
+            f"no node carries {CONTROL_PLANE_TAINT}: there is no tainted control plane to keep pods off",
+            remedy="run on a cluster whose control-plane nodes carry the taint, or leave this guarantee out "
+            "on purpose with -k",
+        )
     toleration = client.V1Toleration(key=CONTROL_PLANE_ROLE, operator="Exists", effect="NoSchedule")
 
     with step(f"act: one DaemonSet without and one with a toleration for {CONTROL_PLANE_TAINT}"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import describe_pods, untainted_workers
+from fixtures.resources.daemonsets import describe_pods
+from fixtures.resources.nodes import free_workers
 
 pytestmark = pytest.mark.daemonset
 
@@ -18,9 +19,7 @@ def test_cordoned_node_still_gets_its_daemon_pod(wc_cluster, make_daemonset, nod
     Fails on: a daemonset controller or scheduler that treats a cordoned node as closed to daemon pods (it
     ignores the unschedulable toleration the controller adds, or checks spec.unschedulable): no pod on the
     cordoned node, which the message names."""
-    workers = untainted_workers(wc_cluster.core)
-    if not workers:
-        pytest.skip("needs a schedulable untainted worker")
+    workers = free_workers(wc_cluster.core)
     node = workers[0]
 
     with step(f"arrange: cordon {node}"):

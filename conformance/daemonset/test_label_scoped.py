@@ -9,7 +9,8 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import describe_pods, node_key, untainted_workers
+from fixtures.resources.daemonsets import describe_pods
+from fixtures.resources.nodes import free_workers, node_key
 
 pytestmark = pytest.mark.daemonset
 
@@ -46,9 +47,7 @@ def test_daemonset_runs_only_on_labelled_nodes(
     Fails on: a daemonset controller that does not react to node label changes (no pod on the newly
     labelled node, or the pod of the node that lost the label still running; node and pod named in the
     message), or one that ignores the selector (pods on unlabelled nodes, named in the message)."""
-    workers = untainted_workers(wc_cluster.core)
-    if len(workers) < 2:
-        pytest.skip(f"needs two schedulable untainted workers, found {workers}")
+    workers = free_workers(wc_cluster.core, 2)
     first, second = workers[:2]
     key = node_key(namespace, "daemon")
 

@@ -9,8 +9,9 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import describe_pods, format_toleration, node_key, untainted_workers
+from fixtures.resources.daemonsets import describe_pods, format_toleration
 from fixtures.resources.eligibility import expected_node_names
+from fixtures.resources.nodes import free_workers, node_key
 
 pytestmark = pytest.mark.daemonset
 
@@ -44,9 +45,7 @@ def test_matching_toleration_admits_the_tainted_node(
     Fails on: a scheduler or daemonset controller that does not match tolerations against taints (compares
     the value under Exists, or ignores tolerations of pod templates): no pod on the tainted node, which the
     message names."""
-    workers = untainted_workers(wc_cluster.core)
-    if not workers:
-        pytest.skip("needs a schedulable untainted worker")
+    workers = free_workers(wc_cluster.core)
     node = workers[0]
     key = node_key(namespace, "tolerated")
     taint = f"{key}={VALUE}:NoSchedule"

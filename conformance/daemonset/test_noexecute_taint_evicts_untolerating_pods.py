@@ -7,8 +7,9 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.waits import NotYet, holds_for, wait_for
-from fixtures.resources.daemonsets import describe_pods, format_toleration, node_key, untainted_workers
+from fixtures.resources.daemonsets import describe_pods, format_toleration
 from fixtures.resources.eligibility import automatic_tolerations
+from fixtures.resources.nodes import free_workers, node_key
 from fixtures.resources.pods import is_ready
 
 pytestmark = pytest.mark.daemonset
@@ -28,9 +29,7 @@ def test_noexecute_taint_evicts_only_the_untolerating_daemon_pod(
     Fails on: a cluster where nothing evicts daemon pods for NoExecute taints (the daemonset controller
     keeps an untolerating pod and no taint eviction controller deletes it: pod and node named in the
     message), or where the tolerating pod is evicted or restarted too (named in the message)."""
-    workers = untainted_workers(wc_cluster.core)
-    if not workers:
-        pytest.skip("needs a schedulable untainted worker")
+    workers = free_workers(wc_cluster.core)
     node = workers[0]
     key, value = node_key(namespace, "evict"), "out"
     taint = f"{key}={value}:NoExecute"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import describe_pods, node_key, untainted_workers
+from fixtures.resources.daemonsets import describe_pods
 from fixtures.resources.eligibility import expected_node_names
+from fixtures.resources.nodes import free_workers, node_key
 
 pytestmark = pytest.mark.daemonset
 
@@ -20,9 +21,7 @@ def test_untolerated_noschedule_taint_keeps_the_daemonset_off_the_node(
 
     Fails on: a scheduler or daemonset controller that ignores taints: a pod lands on the tainted node
     (node and pod named in the message), or desiredNumberScheduled still counts the node."""
-    workers = untainted_workers(wc_cluster.core)
-    if not workers:
-        pytest.skip("needs a schedulable untainted worker")
+    workers = free_workers(wc_cluster.core)
     node = workers[0]
     key, value = node_key(namespace, "keep-off"), "off"
     taint = f"{key}={value}:NoSchedule"

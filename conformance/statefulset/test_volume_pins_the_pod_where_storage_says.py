@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pytest
 from kubernetes import client
 
+from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import untainted_workers
+from fixtures.resources.nodes import free_workers
 from fixtures.resources.pods import Pod, pod_state
 from fixtures.resources.statefulset_manifests import DATA_DIR
 from fixtures.resources.statefulsets import StatefulSet
@@ -107,15 +108,18 @@ def test_a_replaced_pod_waits_pending_while_its_volumes_nodes_are_cordoned(
     with step("arrange: StatefulSet web of 1 with a claim template; web-0 writes to its volume"):
         web, pinned = _web_0_with_data(make_statefulset_with_claims, step)
         if pinned.allowed is None:
-            pytest.skip(
+            raise NotVerified(
                 f"PV {pinned.pv.metadata.name} of {storage_class_name or 'the default StorageClass'} has no "
-                "node affinity: the storage is reachable from every node, so nothing pins the pod"
+                "node affinity: the storage is reachable from every node, so nothing pins the pod",
+                remedy="test a StorageClass whose volumes are bound to nodes, or leave this guarantee out "
+                "on purpose with -k",
             )
-        others = sorted(set(untainted_workers(web.core)) - pinned.allowed)
+        others = sorted(set(free_workers(web.core)) - pinned.allowed)
         if not others:
-            pytest.skip(
+            raise NotVerified(
                 f"no schedulable worker outside the nodes the volume allows ({pinned.describe()}): "
-                "cordoning them would not show that the volume, not the cordon, keeps web-0 off the others"
+                "cordoning them would not show that the volume, not the cordon, keeps web-0 off the others",
+                remedy="add a worker, or leave this guarantee out on purpose with -k",
             )
 
     with step(f"arrange: cordon every node the volume allows: {', '.join(sorted(pinned.allowed))}"):
