@@ -1,5 +1,5 @@
 """A headless Service named as a StatefulSet's serviceName gives each of its pods a DNS name,
-``<pod>.<service>.<namespace>.svc.cluster.local``, resolving to that pod's IP, and the Service's own name
+``<pod>.<service>.<namespace>.svc.<cluster domain>``, resolving to that pod's IP, and the Service's own name
 resolves to the IPs of its Ready pods."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.statefulset_manifests import pod_fqdn, service_fqdn
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 
@@ -16,8 +15,8 @@ def test_each_pod_resolves_by_name_and_the_service_to_every_ready_pod(
     make_headless_service, make_statefulset, dns_probe, namespace, step
 ) -> None:
     """With a headless Service web selecting the pods of StatefulSet web (serviceName web), looking up
-    web-N.web.<namespace>.svc.cluster.local from a pod of the namespace MUST answer exactly web-N's IP,
-    for N = 0, 1, 2, and web.<namespace>.svc.cluster.local MUST answer exactly the three pods' IPs.
+    web-N.web.<namespace>.svc.<cluster domain> from a pod of the namespace MUST answer exactly web-N's IP,
+    for N = 0, 1, 2, and web.<namespace>.svc.<cluster domain> MUST answer exactly the three pods' IPs.
 
     Fails on: a cluster DNS that does not serve pod records of headless Services (NXDOMAIN: the name and
     the answer are named), serves stale or foreign addresses (the answer and the expected IPs are named),
@@ -29,10 +28,10 @@ def test_each_pod_resolves_by_name_and_the_service_to_every_ready_pod(
         step.attach("\n".join(f"{n} {ip}" for n, ip in sorted(ips.items())), "pod IPs")
 
     for name, ip in sorted(ips.items()):
-        fqdn = pod_fqdn(name, "web", namespace)
+        fqdn = dns_probe.pod_fqdn(name, "web")
         with step(f"observe: {fqdn} resolves to {ip} alone"):
             wait_for(dns_probe.answers(fqdn, {ip}))
 
-    fqdn = service_fqdn("web", namespace)
+    fqdn = dns_probe.service_fqdn("web")
     with step(f"observe: {fqdn} resolves to the three pod IPs"):
         wait_for(dns_probe.answers(fqdn, ips.values()))

@@ -7,18 +7,15 @@ import pytest
 
 from clusters.kube.waits import wait_for
 from fixtures.resources.dns_answers import NOERROR, NXDOMAIN
-from fixtures.resources.statefulset_manifests import pod_fqdn
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
-
-CONTROL = "kubernetes.default.svc.cluster.local."
 
 
 def test_pods_of_a_set_without_its_service_have_no_records(
     make_statefulset, dns_probe, namespace, step
 ) -> None:
     """With serviceName nowhere and no Service of that name, once its pods are Ready
-    orphan-N.nowhere.<ns>.svc.cluster.local MUST be NXDOMAIN (an answer from the DNS server: dig's header
+    orphan-N.nowhere.<ns>.svc.<cluster domain> MUST be NXDOMAIN (an answer from the DNS server: dig's header
     status) with no A record, for N = 0, 1, 2, while kubernetes.default resolves from the same pod (so the
     DNS server answers). A lookup no server answered fails with a "timed out" message: a timeout never
     counts as "no record".
@@ -28,12 +25,13 @@ def test_pods_of_a_set_without_its_service_have_no_records(
     with step("arrange: StatefulSet orphan of 3 with serviceName nowhere, no such Service"):
         _, pods = wait_for(make_statefulset("orphan", service_name="nowhere").ready(3))
 
-    with step(f"observe: the DNS server answers ({CONTROL})"):
-        control = dns_probe.answer(CONTROL)
+    control_name = dns_probe.service_fqdn("kubernetes", "default")
+    with step(f"observe: the DNS server answers ({control_name})"):
+        control = dns_probe.answer(control_name)
         assert control.status == NOERROR and control.addresses, f"control lookup: {control}"
 
     for pod in sorted(pods.values(), key=lambda p: p.metadata.name):
-        fqdn = pod_fqdn(pod.metadata.name, "nowhere", namespace)
+        fqdn = dns_probe.pod_fqdn(pod.metadata.name, "nowhere")
         with step(f"observe: {fqdn} is NXDOMAIN"):
             answer = dns_probe.answer(fqdn)
             assert (answer.status, answer.addresses) == (NXDOMAIN, ()), (

@@ -6,7 +6,6 @@ import pytest
 
 from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import wait_for
-from fixtures.resources.statefulset_manifests import pod_fqdn
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 
@@ -24,7 +23,7 @@ def test_a_replaced_pod_name_resolves_to_the_new_pod(
         web = make_statefulset("web")
         _, pods = wait_for(web.ready(3))
         for pod in sorted(pods.values(), key=lambda p: p.metadata.name):
-            wait_for(dns_probe.answers(pod_fqdn(pod.metadata.name, "web", namespace), {pod.status.pod_ip}))
+            wait_for(dns_probe.answers(dns_probe.pod_fqdn(pod.metadata.name, "web"), {pod.status.pod_ip}))
 
     old = pods[1].status.pod_ip
     with step(f"act: delete web-1 ({old})"):
@@ -39,13 +38,13 @@ def test_a_replaced_pod_name_resolves_to_the_new_pod(
                 "fresh one",
                 remedy="rerun: the pod network's IPAM handed the same address out again at once",
             )
-        fqdn = pod_fqdn("web-1", "web", namespace)
+        fqdn = dns_probe.pod_fqdn("web-1", "web")
         wait_for(
             dns_probe.answers(fqdn, {new}).described(
                 f"{fqdn} answers the new pod's IP {new} alone (was {old})"
             )
         )
         for ordinal in (0, 2):
-            fqdn = pod_fqdn(f"web-{ordinal}", "web", namespace)
+            fqdn = dns_probe.pod_fqdn(f"web-{ordinal}", "web")
             ip = pods[ordinal].status.pod_ip
             wait_for(dns_probe.answers(fqdn, {ip}).described(f"{fqdn} still answers {ip}"))

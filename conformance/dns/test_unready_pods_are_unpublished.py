@@ -6,7 +6,6 @@ import pytest
 
 from clusters.kube.labels import APP_LABEL
 from clusters.kube.waits import wait_for
-from fixtures.resources.statefulset_manifests import pod_fqdn, service_fqdn
 
 pytestmark = [pytest.mark.dns, pytest.mark.statefulset]
 
@@ -20,7 +19,7 @@ def test_an_unready_pod_leaves_dns_unless_the_service_publishes_not_ready_addres
 
     Fails on: a cluster DNS or EndpointSlice controller that ignores readiness (web.<ns> still answers
     web-1's IP: the answer is named) or ignores publishNotReadyAddresses (web-all.<ns> loses web-1's IP)."""
-    web_fqdn, all_fqdn = service_fqdn("web", namespace), service_fqdn("web-all", namespace)
+    web_fqdn, all_fqdn = dns_probe.service_fqdn("web"), dns_probe.service_fqdn("web-all")
     with step("arrange: Services web and web-all (publishNotReadyAddresses), StatefulSet web of 3"):
         make_headless_service("web")
         make_headless_service("web-all", {APP_LABEL: "web"}, publish_not_ready=True)
@@ -36,7 +35,7 @@ def test_an_unready_pod_leaves_dns_unless_the_service_publishes_not_ready_addres
 
     with step(f"observe: web drops web-1 ({ips[1]}), web-all keeps it, web-1.web is NXDOMAIN"):
         wait_for(dns_probe.answers(web_fqdn, every - {ips[1]}))
-        wait_for(dns_probe.answers(pod_fqdn("web-1", "web", namespace), None))
+        wait_for(dns_probe.answers(dns_probe.pod_fqdn("web-1", "web"), None))
         wait_for(dns_probe.answers(all_fqdn, every))
 
     with step("act: make web-1 Ready again"):

@@ -1,6 +1,6 @@
 """The members of a StatefulSet find and reach each other by their stable per-pod DNS names, as the
 members of a database replica set do: ``web-1.web`` from inside the namespace, and
-``web-1.web.<namespace>.svc.cluster.local`` from anywhere."""
+``web-1.web.<namespace>.svc.<cluster domain>`` from anywhere."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_each_member_resolves_and_connects_to_every_other_by_its_pod_dns_name(
     """With a headless Service web and a StatefulSet web of 3 (serviceName web) whose pods listen on TCP
     port 7000, each member web-N MUST, from inside its own container and through its own resolver,
     resolve every other member web-M both as web-M.web (completed by the pod's DNS search path) and as
-    web-M.web.<namespace>.svc.cluster.local to web-M's pod IP, and open a TCP connection to it.
+    web-M.web.<namespace>.svc.<cluster domain> to web-M's pod IP, and open a TCP connection to it.
 
     Fails on: a cluster DNS that does not serve per-pod records of headless Services or a pod resolver
     without the namespace's search domain (``resolution failed``, with what dig saw: status NXDOMAIN, or

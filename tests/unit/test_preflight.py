@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client
 
 from clusters.addons import image_tag
-from fixtures.facts.cluster_dns import DnsInfo, dns_info
+from fixtures.facts.cluster_dns import DnsInfo, dns_info, pick_dns_service
 from fixtures.facts.cni import detect_cni
 from fixtures.facts.nodes import (
     NodeInfo,
@@ -106,10 +106,18 @@ def test_of_several_default_classes_the_newest_is_the_default() -> None:
     assert cluster.default_storage_class.name == "new"
 
 
-def test_dns_tests_skip_without_a_kube_dns_service() -> None:
+def test_dns_tests_are_not_verified_without_a_dns_service_naming_a_failed_read() -> None:
     missing = preflight(dns=DnsInfo(None, found_instead=("metrics-server",)))
     assert dns_skip_reason(missing) == (
-        "no cluster DNS: no Service kube-system/kube-dns (Services in kube-system: metrics-server)"
+        "no cluster DNS: no Service labelled k8s-app=kube-dns and no Service kube-system/kube-dns "
+        "(Services in kube-system: metrics-server)"
+    )
+    forbidden = preflight(
+        dns=DnsInfo(None),
+        problems=("Services labelled k8s-app=kube-dns: 403 Forbidden: services is forbidden",),
+    )
+    assert dns_skip_reason(forbidden).endswith(
+        "(reading Services labelled k8s-app=kube-dns: 403 Forbidden: services is forbidden)"
     )
     present = preflight(dns=DnsInfo("kube-system/kube-dns", "10.96.0.10", ready_endpoints=()))
     assert dns_skip_reason(present) is None  # no ready endpoint: the DNS tests run, and fail saying so
@@ -306,3 +314,16 @@ def test_an_unknown_cni_is_found_by_the_cni_config_folder_it_mounts() -> None:
     ]
     bystander = daemonset("log-shipper", "example.org/logs:2")
     assert detect_cni([bystander, writer]) == "my-net-agent 1.4.2"
+
+
+def test_the_dns_service_is_found_by_its_label_under_any_name() -> None:
+    def service(namespace: str, name: str) -> client.V1Service:
+        return client.V1Service(metadata=client.V1ObjectMeta(namespace=namespace, name=name))
+
+    renamed = service("dns-system", "coredns")
+    assert pick_dns_service([renamed], [service("kube-system", "metrics-server")]) is renamed
+    both = [service("other", "dns"), service("kube-system", "rke2-coredns")]
+    assert pick_dns_service(both, []).metadata.name == "rke2-coredns"
+    by_name = service("kube-system", "kube-dns")
+    assert pick_dns_service([], [by_name]) is by_name
+    assert pick_dns_service([], [service("kube-system", "metrics-server")]) is None

@@ -146,7 +146,7 @@ def test_a_single_probe_has_no_pairs_to_check() -> None:
 
 
 def test_peer_targets_are_the_short_name_and_the_fqdn_of_each_peer() -> None:
-    targets = peer_targets("web", "ns-1", {"web-2": "10.0.2.2", "web-1": "10.0.1.2"})
+    targets = peer_targets("web", "ns-1", "cluster.local", {"web-2": "10.0.2.2", "web-1": "10.0.1.2"})
     assert targets == [
         Target("web-1.web", "web-1.web", expected="10.0.1.2"),
         Target("web-1.web.ns-1.svc.cluster.local", "web-1.web.ns-1.svc.cluster.local", expected="10.0.1.2"),

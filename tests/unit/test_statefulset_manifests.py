@@ -7,6 +7,7 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.labels import APP_LABEL
+from fixtures.resources.cluster_domain import domain_from_resolv_conf, pod_fqdn
 from fixtures.resources.dns_answers import NXDOMAIN, parse_dig
 from fixtures.resources.pods import DnsLookupError
 from fixtures.resources.statefulset_manifests import (
@@ -15,7 +16,6 @@ from fixtures.resources.statefulset_manifests import (
     claim_name,
     headless_service_manifest,
     ordinal_of,
-    pod_fqdn,
     retention,
     rolling_update,
     statefulset_manifest,
@@ -92,7 +92,7 @@ def test_ordinal_of_reads_only_set_pod_names(name: str, ordinal: int | None) -> 
 
 def test_names_of_claims_and_pod_records() -> None:
     assert claim_name("data", "web", 1) == "data-web-1"
-    assert pod_fqdn("web-1", "web", "ns") == "web-1.web.ns.svc.cluster.local."
+    assert pod_fqdn("web-1", "web", "ns", "example.internal") == "web-1.web.ns.svc.example.internal."
 
 
 def _sts(generation: int, observed: int, **status: object) -> client.V1StatefulSet:
@@ -140,3 +140,10 @@ def test_dig_status_tells_nxdomain_from_an_answer_and_from_a_timeout() -> None:
     with pytest.raises(DnsLookupError, match="timed out") as caught:
         parse_dig("x.", "pod ns/p", 9, ";; communications error to 10.96.0.10#53: timed out\n")
     assert caught.value.timed_out
+
+
+def test_the_cluster_domain_is_read_from_the_pods_search_path() -> None:
+    resolv = "search ns.svc.cluster.example svc.cluster.example cluster.example\nnameserver 10.96.0.10\n"
+    assert domain_from_resolv_conf(resolv, "ns") == "cluster.example"
+    assert domain_from_resolv_conf("nameserver 10.96.0.10\n", "ns") is None
+    assert domain_from_resolv_conf("search other.svc.cluster.local\n", "ns") is None
