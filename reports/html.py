@@ -1,7 +1,9 @@
 """The HTML report of a run: one self-contained file (inline CSS, no scripts, no fonts, no links out).
 
-The verdict table (id "verdicts") comes first, then the cluster facts (id "cluster-facts"), then one
-section per guarantee with its steps and, for a failure, its diagnosis.
+It reads like a certificate: the verdict banner (id "verdict"), the cluster facts (id "cluster-facts"), a
+summary per area (id "areas"), then every guarantee by its short name and whole MUST text, broken and
+not verified first (id "verdicts"), and one folded section per guarantee with its steps and, for a
+failure, its diagnosis.
 """
 
 from __future__ import annotations
@@ -9,7 +11,19 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from reports.model import FAILED, PASSED, SKIPPED, Run, Step, TestResult, fact_label, iso
+from reports.model import (
+    BROKEN,
+    FAILED,
+    HOLDS,
+    NOT_VERIFIED,
+    PASSED,
+    SKIPPED,
+    Run,
+    Step,
+    TestResult,
+    fact_label,
+    iso,
+)
 
 FILE_NAME = "report.html"
 
@@ -60,6 +74,8 @@ footer { margin-top: 32px; color: var(--none); font-size: 12px; }
 #verdict.conformant { background: var(--pass); } #verdict.not-conformant { background: var(--fail); }
 td.judgement.holds { color: var(--pass); } td.judgement.broken { color: var(--fail); }
 td.judgement.not-verified { color: var(--skip); }
+.promise { font-size: 13px; margin-top: 2px; }
+#areas th { width: 240px; }
 """
 
 
@@ -116,14 +132,54 @@ def verdict_banner(run: Run) -> str:
     return f'<div id="verdict" class="{kind}">{esc(verdict.line)}</div>'
 
 
+_ORDER = {BROKEN: 0, NOT_VERIFIED: 1, HOLDS: 2}
+
+
+def _ordered(run: Run) -> list[tuple[int, TestResult]]:
+    """Guarantees broken first, then not verified, then holding (by area and name); other tests last."""
+    return sorted(
+        enumerate(run.results),
+        key=lambda pair: (
+            not pair[1].is_guarantee,
+            _ORDER.get(pair[1].judgement, 3),
+            pair[1].epic,
+            pair[1].short_name,
+        ),
+    )
+
+
+def _areas_table(run: Run) -> str:
+    """One row per area (DaemonSet, StatefulSet, DNS, network, ...): how many guarantees hold, are broken,
+    are not verified; areas with a problem first."""
+    areas: dict[str, dict[str, int]] = {}
+    for result in run.results:
+        if result.is_guarantee:
+            counts = areas.setdefault(result.epic, {HOLDS: 0, BROKEN: 0, NOT_VERIFIED: 0})
+            counts[result.judgement] += 1
+    if not areas:
+        return ""
+    rows = []
+    for area, counts in sorted(areas.items(), key=lambda kv: (-kv[1][BROKEN], -kv[1][NOT_VERIFIED], kv[0])):
+        cells = "".join(
+            f'<td class="num judgement {key.replace(" ", "-")}">{counts[key]}</td>'
+            for key in (BROKEN, NOT_VERIFIED, HOLDS)
+        )
+        rows.append(f"<tr><th>{esc(area)}</th>{cells}</tr>")
+    head = "<thead><tr><th>Area</th><th>Broken</th><th>Not verified</th><th>Holds</th></tr></thead>"
+    return (
+        f'<section><h2>By area</h2><table id="areas">{head}<tbody>{"".join(rows)}</tbody></table></section>'
+    )
+
+
 def _verdict_table(run: Run) -> str:
     rows = []
-    for index, result in enumerate(run.results):
+    for index, result in _ordered(run):
         rows.append(
             "<tr>"
-            f'<td><a href="#{_anchor(index)}">{esc(result.guarantee)}</a>'
+            f'<td><a href="#{_anchor(index)}">{esc(result.short_name)}</a>'
+            f'<div class="promise">{esc(result.promise)}</div>'
             f'<div class="nodeid">{esc(result.nodeid)}</div></td>'
-            f"<td>{esc(result.epic)}</td><td>{esc(result.feature)}</td>"
+            f"<td>{esc(result.epic)}</td>"
             f"{verdict_cell(result.outcome)}"
             f'<td class="judgement {esc(result.judgement.replace(" ", "-"))}">'
             f"{esc(result.judgement if result.is_guarantee else '')}</td>"
@@ -132,11 +188,11 @@ def _verdict_table(run: Run) -> str:
             "</tr>"
         )
     head = (
-        "<thead><tr><th>Guarantee</th><th>Epic</th><th>Feature</th><th>Verdict</th><th>Judgement</th>"
+        "<thead><tr><th>Guarantee</th><th>Area</th><th>Verdict</th><th>Judgement</th>"
         "<th>Reason</th><th>Duration</th></tr></thead>"
     )
     if not rows:
-        rows.append('<tr><td colspan="7">No guarantee was run.</td></tr>')
+        rows.append('<tr><td colspan="6">No guarantee was run.</td></tr>')
     return f'<table id="verdicts">{head}<tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -184,7 +240,7 @@ def _detail(index: int, result: TestResult) -> str:
     opened = " open" if result.outcome == FAILED else ""
     return (
         f'<details id="{_anchor(index)}"{opened}><summary><span class="badge {esc(result.outcome)}">'
-        f"{esc(result.outcome)}</span>{esc(result.guarantee)}</summary>{''.join(parts)}</details>"
+        f"{esc(result.outcome)}</span>{esc(result.short_name)}</summary>{''.join(parts)}</details>"
     )
 
 
@@ -201,10 +257,11 @@ def render(run: Run) -> str:
         f'<p class="meta">{esc(meta)}</p>{error}',
         counts_bar(run),
         f'<p class="summary-line">{esc(run.summary_line())}</p></header>',
-        f"<section><h2>Verdicts</h2>{_verdict_table(run)}</section>",
         f"<section><h2>Cluster</h2>{facts_table(run.facts)}</section>",
+        _areas_table(run),
+        f"<section><h2>Verdicts</h2>{_verdict_table(run)}</section>",
         "<section><h2>Guarantees</h2>",
-        "".join(_detail(index, result) for index, result in enumerate(run.results)),
+        "".join(_detail(index, result) for index, result in _ordered(run)),
         "</section>",
         "<footer>workload-conformance · a self-contained file: it loads nothing from anywhere</footer>",
     ]

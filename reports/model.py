@@ -30,6 +30,8 @@ GUARANTEE_ROOT = "conformance"  # tests below this folder are guarantees and get
 # The cluster facts every report shows, in this order, with a human label; a fact nobody
 # answered is UNKNOWN. Extra facts a provider adds are kept after these.
 FACT_LABELS: dict[str, str] = {
+    "cluster": "Cluster (context)",
+    "api_server": "API server",
     "kubernetes_version": "Kubernetes version",
     "nodes": "Nodes",
     "container_runtime": "Container runtime",
@@ -149,6 +151,24 @@ class TestResult:
     @property
     def duration(self) -> float:
         return _duration(self.start, self.end)
+
+    @property
+    def short_name(self) -> str:
+        """``daemonset covers every eligible node`` from ``test_daemonset_covers_every_eligible_node``."""
+        name = self.story.split("[", 1)[0].removeprefix("test_").replace("_", " ").strip()
+        params = f" [{self.story.split('[', 1)[1]}" if "[" in self.story else ""
+        return (name[:1].upper() + name[1:] + params) if name else self.nodeid
+
+    @property
+    def promise(self) -> str:
+        """The whole MUST text of the docstring: everything before its "Fails on:" paragraph."""
+        text = self.description.split("Fails on:", 1)[0]
+        return " ".join(text.split()) or self.guarantee
+
+    @property
+    def fails_on(self) -> str:
+        parts = self.description.split("Fails on:", 1)
+        return " ".join(parts[1].split()) if len(parts) == 2 else ""
 
     @property
     def is_guarantee(self) -> bool:

@@ -42,7 +42,7 @@ GROUP = "workload-conformance reports"
 HELP_REPORT_DIR = "write this run's reports into DIR (default: reports/runs/<run-id> under the rootdir)"
 HELP_NO_REPORT = "write no report files (the closing 'N passed, N failed, N skipped' line is still printed)"
 
-EPIC_MARKERS = ("daemonset", "statefulset", "dns", "storage")  # first one a test carries is its epic
+EPIC_MARKERS = ("daemonset", "statefulset", "dns", "network", "storage")  # else: first marker a test carries
 SUITE_ROOTS = ("conformance", "tests")  # the folder below one of these is a test's epic
 JUNIT_FILE = "junit.xml"
 ALLURE_DIR = "allure-results"
@@ -150,6 +150,15 @@ def epic_of_path(path: str) -> str:
     return folders[0] if folders else "ungrouped"
 
 
+def _area(path: str, marked: list[str]) -> str:
+    """A guarantee's area is its folder under conformance/ (conformance/dns/... is DNS, whatever other
+    markers it carries); elsewhere the first area marker, else the folder."""
+    folders = PurePosixPath(path).parts[:-1]
+    if len(folders) >= 2 and folders[0] == GUARANTEE_ROOT:
+        return folders[1]
+    return marked[0] if marked else epic_of_path(path)
+
+
 def describe(item: pytest.Item) -> dict[str, str]:
     """The guarantee a test checks: its label, description, and Allure epic, feature and story."""
     function = getattr(item, "function", None)
@@ -167,7 +176,7 @@ def describe(item: pytest.Item) -> dict[str, str]:
     return {
         "guarantee": _first_line(test_doc) or _first_line(module_doc) or item.name,
         "description": test_doc or "",
-        LabelType.EPIC: str(given.get(LabelType.EPIC) or (marked[0] if marked else epic_of_path(path))),
+        LabelType.EPIC: str(given.get(LabelType.EPIC) or _area(path, marked)),
         LabelType.FEATURE: str(given.get(LabelType.FEATURE) or module_name),
         LabelType.STORY: str(given.get(LabelType.STORY) or getattr(item, "originalname", item.name)),
     }

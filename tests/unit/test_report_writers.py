@@ -73,10 +73,10 @@ def test_summary_line_counts_each_verdict() -> None:
 
 
 def test_facts_nobody_gave_are_unknown_and_extra_ones_kept() -> None:
-    facts = normalize_facts({"cni": "calico", "cluster": "prod-eu"})
-    assert facts["cni"] == "calico"
+    facts = normalize_facts({"cni": "calico", "cluster": "prod-eu", "zone": "eu-1"})
+    assert facts["cni"] == "calico" and facts["cluster"] == "prod-eu"
     assert facts["kind_version"] == "unknown"
-    assert list(facts)[-1] == "cluster"
+    assert list(facts)[:2] == ["cluster", "api_server"] and list(facts)[-1] == "zone"
 
 
 def test_html_is_one_self_contained_file() -> None:
@@ -89,8 +89,14 @@ def test_html_is_one_self_contained_file() -> None:
 
 def test_html_has_the_verdict_table_and_the_diagnosis() -> None:
     page = html.render(sample_run())
-    table = page[page.index('<table id="verdicts">') : page.index("</table>")]
+    start = page.index('<table id="verdicts">')
+    table = page[start : page.index("</table>", start)]
     assert table.count("<tr>") == 4  # the head and one row per guarantee
+    rows = table.split("<tr>")[2:]
+    assert ["broken", "not verified", "holds"] == [
+        re.search(r'class="judgement [a-z-]+">([a-z ]+)<', row).group(1) for row in rows
+    ]  # broken first, then not verified, then what holds
+    assert "Rolls one node at a time" in rows[0] and "test_rolls_one_node_at_a_time MUST hold" in rows[0]
     for verdict in (PASSED, FAILED, SKIPPED):
         assert f'<td class="verdict {verdict}">{verdict}</td>' in table
     assert "no default StorageClass" in table
@@ -191,3 +197,11 @@ def test_matrix_runs_pytest_once_per_context_with_its_own_report_dir() -> None:
     assert matrix.dir_name("arn:aws:eks:eu/prod") == "arn_aws_eks_eu_prod"
     options, extra = matrix.parse_args(["--context", "a", "--context", "b", "--", "-k", "rollout"])
     assert options.context == ["a", "b"] and extra == ["-k", "rollout"]
+
+
+def test_html_reads_like_a_certificate_verdict_facts_and_areas_first() -> None:
+    page = html.render(sample_run())
+    banner = page.index('<div id="verdict" class="not-conformant">NOT CONFORMANT: 1 broken, 1 not verified')
+    assert banner < page.index('id="cluster-facts"') < page.index('id="areas"') < page.index('id="verdicts"')
+    areas = page[page.index('<table id="areas">') :]
+    assert re.search(r"<th>daemonset</th><td[^>]*>1</td><td[^>]*>1</td><td[^>]*>1</td>", areas)
