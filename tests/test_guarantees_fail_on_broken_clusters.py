@@ -23,6 +23,8 @@ from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import daemonset_manifest, format_toleration
 from fixtures.resources.namespaces import TEST_LABEL, create_namespace, delete_namespace
+from fixtures.resources.node_changes import NodeChanges
+from fixtures.resources.nodes import free_workers
 
 pytestmark = pytest.mark.disruptive
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,4 +229,24 @@ def test_storage_guarantees_are_not_verified_saying_why_when_there_is_no_default
     assert result.returncode == 1, output[-3000:]
     last = output.strip().splitlines()[-1]
     assert last.startswith("NOT CONFORMANT: 1 not verified (no default StorageClass: found "), output[-3000:]
+    assert "Traceback" not in output
+
+
+def test_a_guarantee_is_not_verified_naming_every_node_when_all_nodes_are_tainted(
+    wc_cluster: ClusterUnderTest, node_changes: NodeChanges
+) -> None:
+    nodes = sorted(n.metadata.name for n in wc_cluster.core.list_node().items)
+    for node in nodes:
+        if node in free_workers(wc_cluster.core, 0):
+            node_changes.taint(node, "workload-conformance.io/all-tainted", "yes", "NoSchedule")
+    result = run_guarantee(wc_cluster, "conformance/daemonset/test_cordoned_node_gets_its_pod.py")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    last = output.strip().splitlines()[-1]
+    assert last.startswith(
+        "NOT CONFORMANT: 1 not verified (needs 1 schedulable Linux worker(s) without NoSchedule/NoExecute "
+        "taints, found 0 (out: "
+    ), output[-3000:]
+    for node in nodes:
+        assert f"{node}: " in output, f"{node} is not named with why it is out:\n{output[-3000:]}"
     assert "Traceback" not in output

@@ -28,7 +28,10 @@ def test_claims_a_volume(storage_class_name):
 
 
 def run_with_class(pytester: pytest.Pytester, cluster_args: list[str], *args: str) -> pytest.RunResult:
-    pytester.makepyfile(test_inner=NEEDS_STORAGE)
+    """The inner test as a guarantee (under conformance/), so the run ends with its verdict."""
+    folder = pytester.mkdir("conformance") / "storage"
+    folder.mkdir()
+    (folder / "test_inner.py").write_text(NEEDS_STORAGE)
     return pytester.runpytest_subprocess(
         "-p", "no:cacheprovider", "--wc-no-report", *cluster_args, *args, timeout=600
     )
@@ -76,6 +79,11 @@ def test_a_class_that_cannot_bind_a_claim_in_time_leaves_them_not_verified_sayin
             "claim within 5 s (claim bind-probe is Pending)*"
         ]
     )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert result.outlines[-1].startswith(
+        f"NOT CONFORMANT: 1 not verified (storage: StorageClass {unserved_class} (example.invalid/nobody) "
+        "did not bind a claim within 5 s"
+    ), result.stdout.str()
 
 
 def test_a_class_that_binds_runs_them_on_that_class(
@@ -86,3 +94,4 @@ def test_a_class_that_binds_runs_them_on_that_class(
         pytest.skip("this cluster has no default StorageClass to choose by name")
     result = run_with_class(pytester, inner_cluster_args, "--wc-storage-class", default.name)
     result.assert_outcomes(passed=1)
+    assert result.outlines[-1] == "CONFORMANT: 1 of 1 selected guarantees hold"
