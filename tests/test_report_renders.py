@@ -101,6 +101,8 @@ def test_run_report_renders_with_its_verdict_table(tmp_path: Path) -> None:
     assert '<td class="verdict failed">failed</td>' in dom
     assert "AssertionError: 2/3 Ready; web-2 Pending" in dom
     assert '<table id="cluster-facts">' in dom
+    banner = '<div id="verdict" class="not-conformant">NOT CONFORMANT: 1 broken, 1 not verified'
+    assert banner in dom and dom.index(banner) < dom.index('<table id="areas">') < dom.index('id="verdicts"')
 
 
 def test_matrix_renders_with_one_column_per_cluster(tmp_path: Path) -> None:
