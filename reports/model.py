@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 PASSED = "passed"
@@ -172,7 +173,8 @@ class TestResult:
 
     @property
     def is_guarantee(self) -> bool:
-        return self.nodeid.split("/", 1)[0] == GUARANTEE_ROOT
+        """A test in a conformance/ folder (the suite's own, or one a run was pointed at elsewhere)."""
+        return GUARANTEE_ROOT in PurePosixPath(self.nodeid.split("::", 1)[0]).parts[:-1]
 
     @property
     def judgement(self) -> str:

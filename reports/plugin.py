@@ -154,8 +154,8 @@ def _area(path: str, marked: list[str]) -> str:
     """A guarantee's area is its folder under conformance/ (conformance/dns/... is DNS, whatever other
     markers it carries); elsewhere the first area marker, else the folder."""
     folders = PurePosixPath(path).parts[:-1]
-    if len(folders) >= 2 and folders[0] == GUARANTEE_ROOT:
-        return folders[1]
+    if GUARANTEE_ROOT in folders[:-1]:
+        return folders[len(folders) - 1 - folders[::-1].index(GUARANTEE_ROOT) + 1]
     return marked[0] if marked else epic_of_path(path)
 
 
@@ -276,7 +276,10 @@ class RunReporter:
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Guarantees the user left out (-m, -k): listed as such, never counted as holding."""
-        self.left_out += [item.nodeid for item in items if item.nodeid.startswith(f"{GUARANTEE_ROOT}/")]
+        folders = (PurePosixPath(item.nodeid.split("::", 1)[0]).parts[:-1] for item in items)
+        self.left_out += [
+            item.nodeid for item, parts in zip(items, folders, strict=True) if GUARANTEE_ROOT in parts
+        ]
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A module that failed to import (or skipped itself whole) counts as one result."""

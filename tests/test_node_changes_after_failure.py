@@ -30,7 +30,7 @@ INNER_TESTS = """
 import os
 from pathlib import Path
 
-from clusters.kube.waits import NotYet, wait_for
+from clusters.kube.waits import NotYet, Probe, wait_for
 
 NODE, KEY = os.environ["WC_INNER_NODE"], os.environ["WC_INNER_KEY"]
 
@@ -48,7 +48,7 @@ def test_taints_then_blocks(node_changes):
         if not never.exists():
             raise NotYet(f"{never} does not exist")
 
-    wait_for(appeared, "a file that never appears", timeout=120)
+    wait_for(Probe(appeared, "a file that never appears", timeout=120))
 
 
 def test_uses_the_cluster(wc_cluster):

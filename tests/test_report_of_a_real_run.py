@@ -21,29 +21,25 @@ BROKEN_GUARANTEE = '''
 import pytest
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import daemonset_covers_eligible_nodes, daemonset_manifest
 
 pytestmark = pytest.mark.daemonset
 
 
-def test_daemonset_on_a_label_nobody_has(wc_cluster, namespace):
+def test_daemonset_on_a_label_nobody_has(make_daemonset, step):
     """Deliberately failing: expects a pod on every worker while selecting a label no node has."""
-    manifest = daemonset_manifest("ghost", wc_cluster.toolbox_image, node_selector={"wc-test/absent": "yes"})
-    wc_cluster.apps.create_namespaced_daemon_set(namespace, manifest)
-    _, expected, by_node = wait_for(
-        lambda: daemonset_covers_eligible_nodes(wc_cluster.apps, wc_cluster.core, namespace, "ghost"),
-        "coverage of the nodes the selector allows (none)",
-        timeout=60,
-        subject=f"apps/v1 DaemonSet {namespace}/ghost",
-    )
-    assert len(by_node) == 3, f"expected a pod on each of the 3 workers, found pods on {sorted(by_node)}"
+    with step("arrange: a DaemonSet selecting a label no node has"):
+        ghost = make_daemonset("ghost", node_selector={"wc-test/absent": "yes"})
+    with step("observe: coverage of the nodes the selector allows (none)"):
+        _, expected, by_node = wait_for(ghost.covers_eligible_nodes().within(60))
+        assert len(by_node) == 3, f"expected a pod on each of the 3 workers, found pods on {sorted(by_node)}"
 '''
 
 
 def test_reports_of_a_run_with_one_broken_guarantee(
     wc_cluster: ClusterUnderTest, inner_cluster_args: list[str], tmp_path: Path
 ) -> None:
-    broken = tmp_path / "test_broken_guarantee.py"
+    broken = tmp_path / "conformance" / "daemonset" / "test_broken_guarantee.py"  # a guarantee: judged
+    broken.parent.mkdir(parents=True)
     broken.write_text(BROKEN_GUARANTEE)
     run_dir = tmp_path / "run"
     result = subprocess.run(
@@ -68,7 +64,10 @@ def test_reports_of_a_run_with_one_broken_guarantee(
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "1 passed, 1 failed, 0 skipped", output[-2000:]
+    assert result.stdout.strip().splitlines()[-2:] == [
+        "1 passed, 1 failed, 0 skipped",
+        "NOT CONFORMANT: 1 broken",
+    ], output[-2000:]
 
     suite = ET.parse(run_dir / "junit.xml").getroot().find("testsuite")
     assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
