@@ -30,14 +30,14 @@ def rewritten(sent: Any, stored: Any, path: str = "") -> list[str]:
     """One ``path: sent X, stored Y`` line for each value that was sent and is not what was stored.
 
     Fields the server added (defaulting) are not compared; empty maps and lists sent are taken as
-    absent (the server drops them)."""
+    absent (the server drops them), and strategic-merge directives ($patch) are not fields."""
     if isinstance(sent, dict):
         if not isinstance(stored, dict):
             return [f"{path}: sent {_show(sent)}, stored {_show(stored)}"]
         lines = []
         for key, value in sent.items():
-            if value is None or value == {} or value == []:
-                continue
+            if value is None or value == {} or value == [] or str(key).startswith("$"):
+                continue  # absent, or a patch directive ($patch, $retainKeys), not a field
             where = f"{path}.{key}" if path else str(key)
             if key not in stored:
                 lines.append(f"{where}: sent {_show(value)}, stored <absent>")

@@ -45,3 +45,9 @@ def test_a_dropped_field_and_a_changed_list_item_are_named() -> None:
         "spec.podManagementPolicy: sent 'Parallel', stored <absent>",
         "spec.template.spec.containers[0].image: sent 'a', stored 'b'",
     ]
+
+
+def test_a_patch_directive_is_not_a_field() -> None:
+    sent = {"spec": {"template": {"$patch": "replace", "spec": {"containers": [{"image": "a"}]}}}}
+    stored = {"spec": {"template": {"spec": {"containers": [{"image": "a", "name": "main"}]}}}}
+    assert rewritten(sent, stored) == []

@@ -93,9 +93,11 @@ def test_html_has_the_verdict_table_and_the_diagnosis() -> None:
     table = page[start : page.index("</table>", start)]
     assert table.count("<tr>") == 4  # the head and one row per guarantee
     rows = table.split("<tr>")[2:]
-    assert [
-        re.search(r'class="judgement [a-z-]+">([a-z ]+)<', row).group(1) for row in rows
-    ] == ["broken", "not verified", "holds"]  # broken first, then not verified, then what holds
+    assert [re.search(r'class="judgement [a-z-]+">([a-z ]+)<', row).group(1) for row in rows] == [
+        "broken",
+        "not verified",
+        "holds",
+    ]  # broken first, then not verified, then what holds
     assert "Rolls one node at a time" in rows[0] and "test_rolls_one_node_at_a_time MUST hold" in rows[0]
     for verdict in (PASSED, FAILED, SKIPPED):
         assert f'<td class="verdict {verdict}">{verdict}</td>' in table
