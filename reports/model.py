@@ -263,9 +263,9 @@ def _short(reason: str | None, limit: int = 160) -> str:
 def judge(results: list[TestResult], left_out: list[str]) -> Verdict | None:
     """CONFORMANT only when every selected guarantee holds and at least one was checked; None for a run
     that selected no guarantee at all (the project's own tests, say)."""
-    guarantees = [r for r in results if r.is_guarantee]
-    if not guarantees and not left_out:
+    if not any(r.is_guarantee for r in results) and not left_out:
         return None
+    guarantees = list(results)  # in a run of guarantees, a failure anywhere is no pass either
     held = [r for r in guarantees if r.judgement == HOLDS]
     broken = [r for r in guarantees if r.judgement == BROKEN]
     unverified = [r for r in guarantees if r.judgement == NOT_VERIFIED]
