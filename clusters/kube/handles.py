@@ -12,6 +12,7 @@ from kubernetes.client.exceptions import ApiException
 
 from clusters.kube.events import recent_events
 from clusters.kube.names import ref
+from clusters.kube.premise import check_stored
 from clusters.kube.waits import DEFAULT_TIMEOUT, NotYet, Probe
 
 T = TypeVar("T")
@@ -93,6 +94,16 @@ class Workload(Handle):
 
     def read(self) -> Any:
         raise NotImplementedError
+
+    def _patch(self, body: dict) -> Any:
+        raise NotImplementedError
+
+    def patch(self, body: dict) -> Any:
+        """Patch it and read back what was stored: a field of ``body`` stored otherwise is named and the
+        guarantee is broken (clusters.kube.premise)."""
+        stored = self._patch(body)
+        check_stored(body, stored, action="patched")
+        return stored
 
     def observed(self) -> Any:
         """A check: the object once its controller has seen its current generation."""

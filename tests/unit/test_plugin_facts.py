@@ -62,4 +62,4 @@ def test_without_a_chosen_class_the_default_is_under_test_and_a_failed_bind_says
     facts = plugin_facts(options(), preflight, verdict)
     assert facts["storage_class_under_test"] == "standard (rancher.io/local-path, WaitForFirstConsumer)"
     assert facts["storage_binding"] == verdict.problem
-    assert verdict.skip_reason == f"StorageClass standard {verdict.problem}"
+    assert verdict.unmet == f"StorageClass standard {verdict.problem}"

@@ -20,8 +20,8 @@ from fixtures.facts.nodes import (
 )
 from fixtures.facts.pod_security import pod_security_admission
 from fixtures.facts.preflight import Preflight
-from fixtures.facts.skip_reasons import dns_skip_reason, storage_skip_reason, workers_skip_reason
 from fixtures.facts.storage_classes import StorageClassInfo, storage_class_info
+from fixtures.facts.unmet_requirements import dns_unmet, storage_unmet, workers_unmet
 
 CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "NoSchedule")
 
@@ -42,15 +42,15 @@ def preflight(**kwargs: object) -> Preflight:
     return Preflight(cluster="fake", server_version="v1.37.1", **kwargs)  # type: ignore[arg-type]
 
 
-# --- skip decisions ---------------------------------------------------------------------------------
+# --- unmet requirements--------------------------------------------------------------------------------
 
 
 def test_one_node_cluster_cannot_host_a_three_worker_test() -> None:
     single = preflight(nodes=(control_plane(tainted=False),))
-    assert workers_skip_reason(single, 3) == (
+    assert workers_unmet(single, 3) == (
         "needs 3 schedulable worker nodes, the cluster has 1: kind-control-plane"
     )
-    assert workers_skip_reason(single, 1) is None
+    assert workers_unmet(single, 1) is None
 
 
 def test_worker_count_leaves_out_tainted_cordoned_and_not_ready_nodes() -> None:
@@ -65,7 +65,7 @@ def test_worker_count_leaves_out_tainted_cordoned_and_not_ready_nodes() -> None:
         )
     )
     assert [n.name for n in cluster.schedulable_workers] == ["w1", "w5"]
-    reason = workers_skip_reason(cluster, 3)
+    reason = workers_unmet(cluster, 3)
     assert reason == (
         "needs 3 schedulable worker nodes, the cluster has 2: w1, w5 (not schedulable: "
         "kind-control-plane tainted node-role.kubernetes.io/control-plane:NoSchedule; w2 cordoned; "
@@ -74,25 +74,23 @@ def test_worker_count_leaves_out_tainted_cordoned_and_not_ready_nodes() -> None:
 
 
 def test_no_schedulable_node_says_none() -> None:
-    assert workers_skip_reason(preflight(), 1) == "needs 1 schedulable worker nodes, the cluster has 0: none"
+    assert workers_unmet(preflight(), 1) == "needs 1 schedulable worker nodes, the cluster has 0: none"
 
 
 def test_no_default_storage_class_names_the_classes_found() -> None:
     cluster = preflight(storage_classes=(StorageClassInfo("manual", "kubernetes.io/no-provisioner"),))
-    assert storage_skip_reason(cluster) == (
+    assert storage_unmet(cluster) == (
         "no default StorageClass: found manual (kubernetes.io/no-provisioner), "
         "none annotated storageclass.kubernetes.io/is-default-class=true"
     )
-    assert (
-        storage_skip_reason(preflight()) == "no default StorageClass: the cluster has no StorageClass at all"
-    )
+    assert storage_unmet(preflight()) == "no default StorageClass: the cluster has no StorageClass at all"
 
 
 def test_a_default_storage_class_lets_storage_tests_run() -> None:
     cluster = preflight(
         storage_classes=(StorageClassInfo("standard", "rancher.io/local-path", default=True),)
     )
-    assert storage_skip_reason(cluster) is None
+    assert storage_unmet(cluster) is None
 
 
 def test_of_several_default_classes_the_newest_is_the_default() -> None:
@@ -108,7 +106,7 @@ def test_of_several_default_classes_the_newest_is_the_default() -> None:
 
 def test_dns_tests_are_not_verified_without_a_dns_service_naming_a_failed_read() -> None:
     missing = preflight(dns=DnsInfo(None, found_instead=("metrics-server",)))
-    assert dns_skip_reason(missing) == (
+    assert dns_unmet(missing) == (
         "no cluster DNS: no Service labelled k8s-app=kube-dns and no Service kube-system/kube-dns "
         "(Services in kube-system: metrics-server)"
     )
@@ -116,11 +114,11 @@ def test_dns_tests_are_not_verified_without_a_dns_service_naming_a_failed_read()
         dns=DnsInfo(None),
         problems=("Services labelled k8s-app=kube-dns: 403 Forbidden: services is forbidden",),
     )
-    assert dns_skip_reason(forbidden).endswith(
+    assert dns_unmet(forbidden).endswith(
         "(reading Services labelled k8s-app=kube-dns: 403 Forbidden: services is forbidden)"
     )
     present = preflight(dns=DnsInfo("kube-system/kube-dns", "10.96.0.10", ready_endpoints=()))
-    assert dns_skip_reason(present) is None  # no ready endpoint: the DNS tests run, and fail saying so
+    assert dns_unmet(present) is None  # no ready endpoint: the DNS tests run, and fail saying so
 
 
 # --- facts ------------------------------------------------------------------------------------------
