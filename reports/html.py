@@ -196,6 +196,23 @@ def _verdict_table(run: Run) -> str:
     return f'<table id="verdicts">{head}<tbody>{"".join(rows)}</tbody></table>'
 
 
+def _left_out_table(run: Run) -> str:
+    """The guarantees the user left out, each with why; nothing when none was."""
+    verdict = run.verdict
+    if verdict is None or not verdict.left_out:
+        return ""
+    rows = "".join(
+        f'<tr><td class="nodeid">{esc(nodeid)}</td>'
+        f'<td class="reason">{esc(verdict.left_out_text(nodeid))}</td></tr>'
+        for nodeid in verdict.left_out
+    )
+    head = "<thead><tr><th>Guarantee</th><th>Why it was not checked</th></tr></thead>"
+    return (
+        f'<section><h2>Left out by request</h2><table id="left-out">{head}<tbody>{rows}</tbody></table>'
+        "</section>"
+    )
+
+
 def _steps(steps: list[Step]) -> str:
     if not steps:
         return ""
@@ -260,6 +277,7 @@ def render(run: Run) -> str:
         f"<section><h2>Cluster</h2>{facts_table(run.facts)}</section>",
         _areas_table(run),
         f"<section><h2>Verdicts</h2>{_verdict_table(run)}</section>",
+        _left_out_table(run),
         "<section><h2>Guarantees</h2>",
         "".join(_detail(index, result) for index, result in _ordered(run)),
         "</section>",

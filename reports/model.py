@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from reports.leave_out import DESELECTED, left_out_text
+
 PASSED = "passed"
 FAILED = "failed"
 SKIPPED = "skipped"
@@ -25,7 +27,6 @@ UNKNOWN = "unknown"
 HOLDS = "holds"
 BROKEN = "broken"
 NOT_VERIFIED = "not verified"
-LEFT_OUT = "left out by request"
 GUARANTEE_ROOT = "conformance"  # tests below this folder are guarantees and get a verdict
 
 # The cluster facts every report shows, in this order, with a human label; a fact nobody
@@ -243,6 +244,11 @@ class Verdict:
     broken: list[str]
     not_verified: list[str]
     left_out: list[str]
+    left_out_reasons: dict[str, str] = field(default_factory=dict)  # node id -> the user's reason
+
+    def left_out_text(self, nodeid: str) -> str:
+        """``left out by request: <reason>`` (the reason given with --wc-leave-out, else -m/-k)."""
+        return left_out_text(self.left_out_reasons.get(nodeid) or DESELECTED)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -252,6 +258,7 @@ class Verdict:
             "broken": self.broken,
             "not_verified": self.not_verified,
             "left_out_by_request": self.left_out,
+            "left_out_reasons": {nodeid: self.left_out_text(nodeid) for nodeid in self.left_out},
         }
 
 
@@ -260,9 +267,12 @@ def _short(reason: str | None, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def judge(results: list[TestResult], left_out: list[str]) -> Verdict | None:
+def judge(
+    results: list[TestResult], left_out: list[str], left_out_reasons: dict[str, str] | None = None
+) -> Verdict | None:
     """CONFORMANT only when every selected guarantee holds and at least one was checked; None for a run
-    that selected no guarantee at all (the project's own tests, say)."""
+    that selected no guarantee at all (the project's own tests, say). Left-out guarantees (with the
+    user's reason, by node id, where --wc-leave-out gave one) are listed, never counted."""
     if not any(r.is_guarantee for r in results) and not left_out:
         return None
     guarantees = list(results)  # in a run of guarantees, a failure anywhere is no pass either
@@ -288,6 +298,7 @@ def judge(results: list[TestResult], left_out: list[str]) -> Verdict | None:
         broken=[r.nodeid for r in broken],
         not_verified=[r.nodeid for r in unverified],
         left_out=list(left_out),
+        left_out_reasons={k: v for k, v in (left_out_reasons or {}).items() if k in left_out},
     )
 
 
@@ -303,11 +314,12 @@ class Run:
     results: list[TestResult] = field(default_factory=list)
     exit_status: int | None = None
     error: str | None = None  # what stopped the run as a whole, if anything did
-    left_out: list[str] = field(default_factory=list)  # guarantees the user deselected (-m, -k)
+    left_out: list[str] = field(default_factory=list)  # guarantees the user deselected (-m, -k, leave-out)
+    left_out_reasons: dict[str, str] = field(default_factory=dict)  # node id -> reason from --wc-leave-out
 
     @property
     def verdict(self) -> Verdict | None:
-        return judge(self.results, self.left_out)
+        return judge(self.results, self.left_out, self.left_out_reasons)
 
     @property
     def duration(self) -> float:
@@ -356,7 +368,15 @@ class Run:
             exit_status=data.get("exit_status"),
             error=data.get("error"),
             left_out=list((data.get("verdict") or {}).get("left_out_by_request", [])),
+            left_out_reasons=_given_reasons((data.get("verdict") or {}).get("left_out_reasons", {})),
         )
+
+
+def _given_reasons(shown: dict[str, str]) -> dict[str, str]:
+    """The user's reasons back from their ``left out by request: <reason>`` text (-m/-k gave none)."""
+    prefix = left_out_text("")
+    reasons = {nodeid: text.removeprefix(prefix) for nodeid, text in shown.items()}
+    return {nodeid: reason for nodeid, reason in reasons.items() if reason != DESELECTED}
 
 
 SCHEMA = "workload-conformance/run-summary/v1"

@@ -22,7 +22,7 @@ import pytest
 from allure_commons.types import LabelType
 from allure_pytest.utils import ALLURE_LABEL_MARK
 
-from reports import allure_files, bundle, hookspecs, html, json_summary
+from reports import allure_files, bundle, hookspecs, html, json_summary, leave_out
 from reports.model import (
     FAILED,
     GUARANTEE_ROOT,
@@ -41,6 +41,12 @@ from reports.steps import StepRecorder, Steps, activate, deactivate, make_attach
 GROUP = "workload-conformance reports"
 HELP_REPORT_DIR = "write this run's reports into DIR (default: reports/runs/<run-id> under the rootdir)"
 HELP_NO_REPORT = "write no report files (the closing 'N passed, N failed, N skipped' line is still printed)"
+HELP_LEAVE_OUT = (
+    "leave guarantees out on purpose, saying why: SELECTOR=REASON, where SELECTOR is a node id prefix "
+    "(holds '/' or '::', e.g. conformance/statefulset/test_max_unavailable.py) or a keyword matched exactly "
+    "(a test, file or folder name, or a marker such as storage); reported as 'left out by request: "
+    "REASON', never as holding; repeatable"
+)
 
 EPIC_MARKERS = ("daemonset", "statefulset", "dns", "network", "storage")  # else: first marker a test carries
 SUITE_ROOTS = ("conformance", "tests")  # the folder below one of these is a test's epic
@@ -57,6 +63,13 @@ RUN_ERRORS = {
 }
 
 recorder_key = pytest.StashKey[StepRecorder]()
+leave_out_key = pytest.StashKey[list[leave_out.LeaveOut]]()
+left_out_reason_key = pytest.StashKey[str]()  # on an item --wc-leave-out deselected: the user's reason
+# Guarantees deselected in this process (-m, -k, --wc-leave-out): node id -> the user's reason ("" for -m,
+# -k). An xdist worker sends its own to the controller on its first test report (LEFT_OUT_ATTRIBUTE).
+left_out_key = pytest.StashKey[dict[str, str]]()
+_left_out_sent_key = pytest.StashKey[bool]()
+LEFT_OUT_ATTRIBUTE = "wc_left_out"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -67,10 +80,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup(GROUP)
     group.addoption("--wc-report-dir", type=Path, default=None, metavar="DIR", help=HELP_REPORT_DIR)
     group.addoption("--wc-no-report", action="store_true", help=HELP_NO_REPORT)
+    group.addoption(
+        leave_out.OPTION, action="append", default=[], metavar="SELECTOR=REASON", help=HELP_LEAVE_OUT
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read the options set here
 def pytest_configure(config: pytest.Config) -> None:
+    try:
+        config.stash[leave_out_key] = [leave_out.parse(text) for text in config.getoption(leave_out.OPTION)]
+    except leave_out.LeaveOutError as err:
+        raise pytest.UsageError(str(err)) from None
     recorder = StepRecorder()
     activate(recorder)
     config.add_cleanup(lambda: deactivate(recorder))
@@ -110,9 +130,10 @@ def _route_junit_and_allure(config: pytest.Config, run_dir: Path) -> Path:
     return allure_dir
 
 
-@pytest.hookimpl(tryfirst=True)  # before allure-pytest selects tests by label (--allure-epics)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give every test the Allure labels epic, feature and story it has not been given by hand."""
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest (--allure-epics), -m and -k select tests
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test the Allure labels epic, feature and story it has not been given by hand; then
+    deselect what --wc-leave-out names, with its reason."""
     for item in items:
         described = describe(item)
         given = {mark.kwargs.get("label_type") for mark in item.iter_markers(ALLURE_LABEL_MARK)}
@@ -121,6 +142,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(
                     getattr(pytest.mark, ALLURE_LABEL_MARK)(described[label_type], label_type=label_type)
                 )
+    _leave_out(config, items)
+
+
+def _keywords(item: pytest.Item) -> set[str]:
+    """What a --wc-leave-out keyword is matched against: the test's name, its file name (with and without
+    .py), its folder names and its markers."""
+    names = {node.name for node in item.listchain()[1:]}  # not the session: it is named after the rootdir
+    names |= {name.removesuffix(".py") for name in names}
+    names.add(getattr(item, "originalname", item.name))
+    return names | {mark.name for mark in item.iter_markers()}
+
+
+def _leave_out(config: pytest.Config, items: list[pytest.Item]) -> None:
+    entries = config.stash.get(leave_out_key, [])
+    if not entries:
+        return
+    chosen, unmatched = leave_out.assign(entries, ((item.nodeid, _keywords(item)) for item in items))
+    if unmatched:
+        message = str(leave_out.unmatched_error(unmatched[0]))
+        if items and hasattr(config, "workerinput"):  # xdist turns a worker's usage error into a crash
+            items[0].session.shouldstop = message
+            items[:] = []
+            return
+        raise pytest.UsageError(message)
+    left = [item for item in items if item.nodeid in chosen]
+    for item in left:
+        item.stash[left_out_reason_key] = chosen[item.nodeid].reason
+    items[:] = [item for item in items if item.nodeid not in chosen]
+    config.hook.pytest_deselected(items=left)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -135,7 +185,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report.wc_not_verified = str(error) if getattr(error, "verdict", None) == NOT_VERIFIED else ""
     report.wc_steps = [step.as_dict() for step in steps]
     report.wc_attachments = [attachment.as_dict() for attachment in attachments]
+    config = item.config
+    if hasattr(config, "workerinput") and not config.stash.get(_left_out_sent_key, False):
+        setattr(report, LEFT_OUT_ATTRIBUTE, config.stash.get(left_out_key, {}))
+        config.stash[_left_out_sent_key] = True
     return report
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Guarantees the user left out (-m, -k, --wc-leave-out): listed as such, never counted as holding."""
+    for item in items:
+        if GUARANTEE_ROOT in PurePosixPath(item.nodeid.split("::", 1)[0]).parts[:-1]:
+            left_out = item.config.stash.setdefault(left_out_key, {})
+            left_out[item.nodeid] = item.stash.get(left_out_reason_key, "")
 
 
 def _first_line(text: str | None) -> str:
@@ -266,20 +328,13 @@ class RunReporter:
         self.allure_dir = allure_dir
         self.start = time.time()
         self.pending: dict[str, _Pending] = {}
-        self.left_out: list[str] = []
+        self.left_out_by_workers: dict[str, str] = {}
 
     def pytest_report_header(self) -> str:
         return f"reports: {self._shown(self.run_dir)}" if self.run_dir else "reports: none (--wc-no-report)"
 
     def pytest_sessionstart(self) -> None:
         self.start = time.time()
-
-    def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        """Guarantees the user left out (-m, -k): listed as such, never counted as holding."""
-        folders = (PurePosixPath(item.nodeid.split("::", 1)[0]).parts[:-1] for item in items)
-        self.left_out += [
-            item.nodeid for item, parts in zip(items, folders, strict=True) if GUARANTEE_ROOT in parts
-        ]
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A module that failed to import (or skipped itself whole) counts as one result."""
@@ -298,6 +353,7 @@ class RunReporter:
         self.pending[report.nodeid] = pending
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.left_out_by_workers.update(getattr(report, LEFT_OUT_ATTRIBUTE, None) or {})
         pending = self.pending.get(report.nodeid)
         if pending is None:
             meta = getattr(report, "wc_meta", None) or _meta_of_nodeid(report.nodeid)
@@ -327,8 +383,10 @@ class RunReporter:
                 self.write(run, self.run_dir)
             except OSError as err:
                 self.say(f"reports: could not write into {self.run_dir}: {err}")
-        self.say(run.summary_line())
         verdict = run.verdict
+        for nodeid in verdict.left_out_reasons if verdict else ():
+            self.say(f"{nodeid}: {verdict.left_out_text(nodeid)}")
+        self.say(run.summary_line())
         if verdict is not None:
             self.say(verdict.line)
             if not verdict.conformant and session.exitstatus == pytest.ExitCode.OK:
@@ -346,6 +404,7 @@ class RunReporter:
         facts = self.facts()
         # the context the run was pointed at, else what the facts provider calls the cluster
         cluster = self.config.getoption("--wc-context", None) or facts.get("cluster") or UNKNOWN
+        left_out = {**self.config.stash.get(left_out_key, {}), **self.left_out_by_workers}
         return Run(
             run_id=self.run_id,
             cluster=str(cluster),
@@ -355,7 +414,8 @@ class RunReporter:
             results=[pending.result(nodeid) for nodeid, pending in self.pending.items()],
             exit_status=exit_status,
             error=RUN_ERRORS.get(exit_status),
-            left_out=list(self.left_out),
+            left_out=list(left_out),
+            left_out_reasons={nodeid: reason for nodeid, reason in left_out.items() if reason},
         )
 
     def write(self, run: Run, run_dir: Path) -> None:

@@ -152,6 +152,86 @@ def test_only_a_run_where_every_selected_guarantee_holds_is_conformant_and_exits
     )
 
 
+LEAVE_OUT = "--wc-leave-out"
+SKIPPED_ID = "conformance/statefulset/test_three.py::test_skipped"
+STOPPED_ID = "conformance/statefulset/test_three.py::test_stopped_by_the_cluster"
+
+
+def test_guarantees_left_out_with_a_reason_are_listed_so_and_not_counted(
+    holding_suite: pytest.Pytester,
+) -> None:
+    result = run(
+        holding_suite,
+        "--wc-report-dir",
+        "out",
+        LEAVE_OUT,
+        f"{SKIPPED_ID}=feature gate off on our distro",
+        "-k",
+        "not stopped",
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert result.outlines[-3:] == [
+        f"{SKIPPED_ID}: left out by request: feature gate off on our distro",
+        "1 passed, 0 failed, 0 skipped",
+        "CONFORMANT: 1 of 1 selected guarantees hold; 2 left out by request",
+    ]
+    verdict = json.loads((holding_suite.path / "out" / "summary.json").read_text())["verdict"]
+    assert verdict["held"] == 1 and sorted(verdict["left_out_by_request"]) == [SKIPPED_ID, STOPPED_ID]
+    assert verdict["left_out_reasons"] == {
+        SKIPPED_ID: "left out by request: feature gate off on our distro",
+        STOPPED_ID: "left out by request: deselected with -m or -k",
+    }
+    page = (holding_suite.path / "out" / "report.html").read_text()
+    assert '<table id="left-out">' in page
+    assert "left out by request: feature gate off on our distro" in page
+
+
+def test_a_keyword_leaves_out_every_test_it_names(holding_suite: pytest.Pytester) -> None:
+    result = run(
+        holding_suite, "--wc-report-dir", "out", LEAVE_OUT, "storage=no CSI driver on this edge distro"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=1, deselected=2)
+    assert result.outlines[-1] == "CONFORMANT: 1 of 1 selected guarantees hold; 2 left out by request"
+    reasons = json.loads((holding_suite.path / "out" / "summary.json").read_text())["verdict"][
+        "left_out_reasons"
+    ]
+    assert set(reasons.values()) == {"left out by request: no CSI driver on this edge distro"}
+
+
+def test_with_xdist_workers_the_left_out_guarantees_reach_the_verdict(holding_suite: pytest.Pytester) -> None:
+    result = run(holding_suite, "--wc-no-report", "-n", "2", LEAVE_OUT, "storage=no CSI driver")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert result.outlines[-1] == "CONFORMANT: 1 of 1 selected guarantees hold; 2 left out by request"
+    assert f"{SKIPPED_ID}: left out by request: no CSI driver" in result.outlines
+
+
+@pytest.mark.parametrize(
+    ("entry", "line"),
+    [
+        (
+            "conformance/statefulset/test_thre=typo",
+            "ERROR: --wc-leave-out 'conformance/statefulset/test_thre=typo' leaves nothing out: no collected "
+            "test's node id starts with it*",
+        ),
+        (
+            "stateful=typo",
+            "ERROR: --wc-leave-out 'stateful=typo' leaves nothing out: no collected test has it*",
+        ),
+        ("storage", "ERROR: --wc-leave-out 'storage': give SELECTOR=REASON*"),
+    ],
+    ids=["prefix-matching-nothing", "keyword-matching-nothing", "no-reason"],
+)
+def test_a_leave_out_entry_that_cannot_be_used_is_one_line(
+    holding_suite: pytest.Pytester, entry: str, line: str
+) -> None:
+    result = run(holding_suite, "--wc-no-report", LEAVE_OUT, entry)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([line])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+    assert not any(line.startswith("PASSED") for line in result.outlines)
+
+
 def test_run_writes_junit_xml_with_each_verdict(fake_suite: pytest.Pytester) -> None:
     run(fake_suite, "--wc-report-dir", "out")
     cases = {
