@@ -38,6 +38,8 @@ from reports.model import (
 )
 from reports.steps import StepRecorder, Steps, activate, deactivate, make_attachment
 
+pytest_plugins = ["reports.parity.marker"]  # the upstream marker: registered and checked at collection
+
 GROUP = "workload-conformance reports"
 HELP_REPORT_DIR = "write this run's reports into DIR (default: reports/runs/<run-id> under the rootdir)"
 HELP_NO_REPORT = "write no report files (the closing 'N passed, N failed, N skipped' line is still printed)"
