@@ -16,6 +16,18 @@ pytestmark = pytest.mark.daemonset
 QUIET_WINDOW = 15  # seconds in which nothing may be replaced
 
 
+@pytest.mark.upstream(
+    "daemon_set.go: should run and stop simple daemon",
+    parity="stricter",
+    note="a deleted pod comes back under OnDelete, where only the controller's repair can bring it; "
+    "coverage derived from taints and selectors, status at the observed generation, the other pods kept",
+)
+@pytest.mark.upstream(
+    "daemon_set.go: should not update pod when spec was updated and update strategy is OnDelete",
+    parity="stricter",
+    note="no pod created or deleted for 15 s after the change; a deleted pod comes back at the new "
+    "revision while the others stay the same pods at the old one",
+)
 def test_on_delete_replaces_only_deleted_pods(make_daemonset, pod_events, step) -> None:
     """After a template change, no pod may be replaced for a while; once one pod is deleted, its node MUST
     get a Ready pod at the new revision and every other pod MUST stay (same UID, old revision).

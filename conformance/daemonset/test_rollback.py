@@ -13,6 +13,11 @@ pytestmark = pytest.mark.daemonset
 ABSENT_IMAGE = "localhost/workload-conformance/absent:never"
 
 
+@pytest.mark.upstream(
+    "daemon_set.go: should rollback without unnecessary restarts",
+    parity="stricter",
+    note="restarts judged by pod UID, not name; the previous ControllerRevision is reused, not copied",
+)
 def test_rollback_restores_the_previous_revision_without_restarts(make_daemonset, step) -> None:
     """After a rollout stuck on an image that cannot start, restoring the previous template MUST bring back
     the previous ControllerRevision (same hash) and MUST NOT restart any pod that never left it: their

@@ -13,6 +13,11 @@ pytestmark = pytest.mark.statefulset
 MIN_READY = 20
 
 
+@pytest.mark.upstream(
+    "statefulset.go: MinReadySeconds should be honored when enabled",
+    parity="stricter",
+    note="with minReadySeconds=20 the Ready pod is not available before it has been Ready that long",
+)
 def test_available_replicas_wait_for_min_ready_seconds(make_statefulset, step) -> None:
     """With minReadySeconds=20, web-0 MUST count in readyReplicas while availableReplicas is still 0, and
     MUST count as available only once it has been Ready for 20 s.

@@ -14,6 +14,11 @@ pytestmark = [pytest.mark.statefulset, pytest.mark.storage]
 CLAIMS = [claim_name("data", "web", o) for o in range(3)]
 
 
+@pytest.mark.upstream(
+    "statefulset.go: should delete PVCs with a OnScaledown policy",
+    parity="stricter",
+    note="the claim of the remaining ordinal is the same object (UID), not being deleted",
+)
 def test_delete_policies_remove_the_scaled_away_claims_then_the_rest_with_the_set(
     make_statefulset_with_claims, step
 ) -> None:
