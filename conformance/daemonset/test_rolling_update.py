@@ -54,6 +54,12 @@ def _roll_out(
     return nodes, recorder.records
 
 
+@pytest.mark.upstream(
+    "daemon_set.go: should update pod when spec was updated and update strategy is RollingUpdate",
+    parity="stricter",
+    note="maxUnavailable=1 (the default) judged at every moment of the rollout from the pod event stream; "
+    "every pod replaced, none kept, all Ready at the new revision",
+)
 def test_rolling_update_never_exceeds_max_unavailable(make_daemonset, pod_events, step) -> None:
     """With maxUnavailable=1 and no surge, a template change MUST replace every pod while at no moment
     more than one eligible node is without an available pod.
