@@ -14,12 +14,12 @@ var _ = SIGDescribe("Widget", framework.WithSerial(), func() {
 	f := framework.NewDefaultFramework("widget")
 
 	ginkgo.Describe("Basic things [WidgetBasic]", func() {
-		framework.ConformanceIt("should keep a brace } and a quote \\" in its name", func(ctx context.Context) {
+		framework.ConformanceIt("should keep a brace } and a quote \\" in its name", func() {
 			x := map[string]string{"a": "}"}
 			_ = x
 		})
 
-		f.It("should wait for a gate", framework.WithFeatureGate(features.ShinyThing), f.WithSlow(), func(ctx context.Context) {
+		f.It("should wait for a gate", framework.WithFeatureGate(features.ShinyThing), f.WithSlow(), func() {
 		})
 	})
 
