@@ -261,7 +261,8 @@ def _detail(index: int, result: TestResult) -> str:
     )
 
 
-def render(run: Run) -> str:
+def render(run: Run, sections: tuple[str, ...] = ()) -> str:
+    """The page; ``sections`` (whole <section> elements, e.g. the parity table) go before the details."""
     started = iso(run.start) or "?"
     meta = (
         f"cluster {run.cluster} · run {run.run_id} · started {started} · "
@@ -278,6 +279,7 @@ def render(run: Run) -> str:
         _areas_table(run),
         f"<section><h2>Verdicts</h2>{_verdict_table(run)}</section>",
         _left_out_table(run),
+        *sections,
         "<section><h2>Guarantees</h2>",
         "".join(_detail(index, result) for index, result in _ordered(run)),
         "</section>",
@@ -286,7 +288,7 @@ def render(run: Run) -> str:
     return page(f"Workload conformance · {run.cluster} · {run.run_id}", "\n".join(body))
 
 
-def write(run: Run, path: Path) -> Path:
+def write(run: Run, path: Path, sections: tuple[str, ...] = ()) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(run), encoding="utf-8")
+    path.write_text(render(run, sections), encoding="utf-8")
     return path

@@ -36,6 +36,7 @@ from reports.model import (
     TestResult,
     normalize_facts,
 )
+from reports.parity import report as parity_report
 from reports.steps import StepRecorder, Steps, activate, deactivate, make_attachment
 
 pytest_plugins = ["reports.parity.marker"]  # the upstream marker: registered and checked at collection
@@ -421,7 +422,7 @@ class RunReporter:
         )
 
     def write(self, run: Run, run_dir: Path) -> None:
-        html.write(run, run_dir / html.FILE_NAME)
+        html.write(run, run_dir / html.FILE_NAME, parity_report.sections_for(run))
         json_summary.write(run, run_dir / json_summary.FILE_NAME)
         if self.allure_dir is not None:
             allure_files.write(run.facts, self.allure_dir)

@@ -3,6 +3,7 @@ as text for ``wc-report parity`` (the HTML report renders the same rows)."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ from reports.parity.claims import COVERED, STRICTER, Claim
 from reports.parity.upstream import Upstream, UpstreamFile, UpstreamSpec
 
 MISSING = "MISSING"
+WIDTH = 110
+NOTE = " " * 15  # a claim's note, under its guarantee
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,8 @@ def render_text(upstream: Upstream, tables: list[FileTable], unknown: list[str])
             optional = "  (optional: an alpha feature gate)" if row.spec.alpha else ""
             lines.append(f"  {row.status:<9} {row.spec.text}{' ' + tags if tags else ''}{optional}")
             for claim in row.claims:
-                note = f": {claim.note}" if claim.note else ""
-                lines.append(f"            <- {claim.nodeid} ({claim.parity}{note})")
+                lines.append(f"            <- {claim.nodeid} ({claim.parity})")
+                lines += textwrap.wrap(claim.note, WIDTH, initial_indent=NOTE, subsequent_indent=NOTE)
         lines.append("")
     if len(tables) > 1:
         lines.append(f"all {len(tables)} files: {total(tables).summary()}")
