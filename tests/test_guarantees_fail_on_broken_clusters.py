@@ -246,3 +246,34 @@ def test_a_guarantee_is_not_verified_naming_every_node_when_all_nodes_are_tainte
     for node in nodes:
         assert f"{node}: " in output, f"{node} is not named with why it is out:\n{output[-3000:]}"
     assert "Traceback" not in output
+
+
+REJECTED_POD_GUARANTEE = "conformance/statefulset/test_rejected_pod_recreated.py"
+SCALE_GUARANTEE = "conformance/statefulset/test_scale_subresource.py"
+
+
+def test_statefulset_guarantees_fail_naming_the_missing_pods_when_the_statefulset_controller_is_off(
+    wc_cluster: ClusterUnderTest,
+) -> None:
+    """A kube-controller-manager without its statefulset-controller: the rejected-pod guarantee MUST fail
+    in its observation, no web-0 ever made, let alone rejected and made again; the scale-subresource
+    guarantee MUST fail naming web-0 as missing (the scale itself is served by the API server and holds)."""
+    if wc_cluster.kind is None:
+        pytest.skip("needs a kind cluster brought up by this suite to restart its controller manager")
+    with controllers_disabled(wc_cluster.kind, ["statefulset-controller"]):
+        result = run_guarantee(wc_cluster, REJECTED_POD_GUARANTEE, extra=[SCALE_GUARANTEE])
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert re.search(
+        r"timed out after [\d.]+s waiting for pod events of pods in \S+ with labels "
+        r"app\.kubernetes\.io/name=web: a web-0 Failed and deleted, then a new web-0 made; "
+        r"last seen: 0 events; last: no events",
+        output,
+    ), f"the rejected-pod guarantee does not say no web-0 was made:\n{output[-3000:]}"
+    assert re.search(
+        r"timed out after [\d.]+s waiting for apps/v1 StatefulSet \S+/web: exactly web-0\.\.web-0 "
+        r"Running and Ready, status in agreement; last seen: web-0: missing",
+        output,
+    ), f"the scale guarantee does not name web-0 as missing:\n{output[-3000:]}"
+    assert output.strip().splitlines()[-1] == "NOT CONFORMANT: 2 broken", output[-3000:]
+    assert "Traceback" not in output

@@ -23,6 +23,7 @@ from fixtures.observation.event_recorder import (
     WatchExpired,
     deleted,
     deletion_started,
+    failed,
     first_ready,
     first_seen,
     order_of,
@@ -92,6 +93,18 @@ def test_first_seen_ready_and_deleted_of_a_pod() -> None:
     assert deleted(STORY, "web-0").monotonic == 4.0
     assert deleted(STORY, "web-1") is None
     assert first_seen(STORY, "web-9") is None
+
+
+def test_failed_is_the_first_record_of_a_pod_in_phase_failed() -> None:
+    rejected = [
+        rec(ADDED, pod("web-0", "u0", "10"), 0.0),
+        rec(MODIFIED, pod("web-0", "u0", "11", phase="Failed"), 0.1),
+        rec(DELETED, pod("web-0", "u0", "12", phase="Failed", deleting=True), 0.2),
+        rec(ADDED, pod("web-0", "u1", "13"), 0.3),
+    ]
+    assert failed(rejected, "web-0").resource_version == "11"
+    assert failed(rejected, "web-0", uid="u1") is None
+    assert failed(STORY, "web-0") is None
 
 
 def test_order_of_creation_readiness_and_deletion() -> None:
