@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.facts.preflight import Preflight
 
 pytest_plugins = ["pytester"]
@@ -61,7 +62,8 @@ def assert_reported_once(result: pytest.RunResult, line: str) -> None:
         assert marker not in output, output
     assert result.outlines.count(line) == 1, output
     result.assert_outcomes(passed=1, errors=1, skipped=1)
-    result.stdout.fnmatch_lines([f"SKIPPED*{line} (reported as an error once, above)"])
+    literal = re.sub(r"([*?\[])", r"[\1]", line)  # a kubelet message may hold [::1]: no glob there
+    result.stdout.fnmatch_lines([f"SKIPPED*{literal} (reported as an error once, above)"])
 
 
 def existing(kubeconfig: Path | str) -> tuple[str, ...]:
@@ -223,6 +225,50 @@ def test_real_cluster_with_too_few_workers_is_not_verified_naming_its_nodes(
     unusable = match.group(3) or ""
     for node in preflight.nodes:
         assert node.name in listed or f"{node.name} " in unusable, (node.name, match.group(0))
+
+
+# --- the toolbox image on an existing cluster: checked once, at the start -------------------------
+
+REMEDY = (
+    "pass --wc-toolbox-image with an image holding sh, sleep, getent, dig, nc, cat that a registry the nodes "
+    "can pull from serves (or that is already on every node)"
+)
+
+
+def test_a_toolbox_image_the_nodes_cannot_pull_stops_the_run_in_one_line(
+    pytester: pytest.Pytester, wc_cluster: ClusterUnderTest
+) -> None:
+    """Not a 422 or a pull timeout in every test: one line at the start, naming the image, the kubelet's
+    reason and the remedy."""
+    result = run_needing_cluster(
+        pytester, *existing(wc_cluster.kubeconfig), "--wc-toolbox-image", "localhost/does-not/exist:1"
+    )
+    pattern = re.compile(
+        r"toolbox image localhost/does-not/exist:1 cannot run: (ErrImagePull|ImagePullBackOff) on node "
+        rf"[\w.-]+: .*does-not/exist.*; {re.escape(REMEDY)}"
+    )
+    line = next(filter(pattern.fullmatch, result.outlines), None)
+    assert line is not None, result.stdout.str()
+    assert_reported_once(result, line)
+    assert result.duration < 60, f"the check took {result.duration:.1f} s"
+
+
+def test_on_a_cluster_this_suite_built_its_toolbox_is_found_on_the_nodes_and_checked_fast(
+    pytester: pytest.Pytester, wc_cluster: ClusterUnderTest
+) -> None:
+    """Without --wc-toolbox-image, the suite's own image on the nodes is used, after one short check."""
+    pytester.makepyfile(test_inner=NEEDS_CLUSTER)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--wc-no-report", *existing(wc_cluster.kubeconfig), timeout=300
+    )
+    result.assert_outcomes(passed=3)
+    pattern = re.compile(
+        r"toolbox image \S+/workload-conformance/toolbox:\S+ \(this suite's, found on the nodes\) runs: "
+        r"checked on node [\w.-]+ in ([\d.]+) s"
+    )
+    match = next(filter(None, map(pattern.fullmatch, result.outlines)), None)
+    assert match is not None, result.stdout.str()
+    assert float(match.group(1)) < 15, match.group(0)  # it costs every run on an existing cluster
 
 
 @pytest.mark.parametrize(
