@@ -14,6 +14,13 @@ pytestmark = pytest.mark.statefulset
 COLLECTION_LABEL = "workload-conformance.io/collection"
 
 
+@pytest.mark.upstream(
+    "statefulset.go: should list, patch and delete a collection of StatefulSets",
+    parity="stricter",
+    note="the patched set rolls to exactly web-0 and web-1 at the new revision; the list across namespaces "
+    "is web alone by UID; the deleted set's pods go by name and none is remade; a set the selector does "
+    "not match, and its pod, stay the same objects",
+)
 def test_statefulsets_are_listed_patched_and_deleted_as_a_collection(make_statefulset, step) -> None:
     """Of two StatefulSets web and db, web is patched in one request with a new label, 2 replicas and a
     new pod template: the patch MUST be stored with a higher resourceVersion and generation, and exactly

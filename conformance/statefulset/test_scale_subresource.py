@@ -30,6 +30,13 @@ def followed(
     return pods
 
 
+@pytest.mark.upstream(
+    "statefulset.go: should have a working scale subresource",
+    parity="stricter",
+    note="the scale names the set (UID) and its selector; after each write the pods are judged by name "
+    "(exactly web-0..web-N Ready, earlier ones the same UIDs) and the scale's status follows; a stale "
+    "resourceVersion is refused with 409",
+)
 def test_scale_subresource_reads_and_sets_the_replicas(make_statefulset, step) -> None:
     """The scale subresource of web (1 Ready pod) MUST name the set (its UID) and
     report spec.replicas 1, status.replicas 1 and the set's selector. Replacing it with 2 replicas MUST set
