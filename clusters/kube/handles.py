@@ -68,6 +68,37 @@ class Handle(Clients):
             check, description, subject=self.subject, diagnose=self.events, timeout=timeout, interval=interval
         )
 
+    def read(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} cannot read a {self.kind}")
+
+    def _patch(self, body: dict) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} cannot patch a {self.kind}")
+
+    def patch(self, body: dict) -> Any:
+        """Patch it and read back what was stored: a field of ``body`` stored otherwise is named and the
+        guarantee is broken (clusters.kube.premise)."""
+        stored = self._patch(body)
+        check_stored(body, stored, action="patched")
+        return stored
+
+    def deleted(self, *, uid: str, timeout: float = 60) -> Probe[None]:
+        """The object of ``uid`` gone from the API (one made again under its name has another UID);
+        NotYet says it is still there and whether it is being deleted."""
+
+        def check() -> None:
+            try:
+                current = self.read()
+            except ApiException as err:
+                if err.status == 404:
+                    return
+                raise
+            if current.metadata.uid != uid:
+                return
+            state = "being deleted" if current.metadata.deletion_timestamp else "not being deleted"
+            raise NotYet(f"still there ({state})")
+
+        return self.probe(check, f"uid {uid} gone from the API", timeout=timeout)
+
     def delete(self) -> None:
         """Delete the object (in the background); already gone counts as done."""
         try:
@@ -78,6 +109,12 @@ class Handle(Clients):
 
     def _delete(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot delete a {self.kind}")
+
+
+def controller_uid(obj: Any) -> str | None:
+    """The UID of the object's controller: its ownerReference with ``controller: true``, if any."""
+    refs = obj.metadata.owner_references or []
+    return next((r.uid for r in refs if r.controller), None)
 
 
 def generation_lag(obj: Any) -> str | None:
@@ -91,19 +128,6 @@ def generation_lag(obj: Any) -> str | None:
 class Workload(Handle):
     """An object a controller acts on (DaemonSet, StatefulSet): its status counts only once the controller
     has observed its current generation."""
-
-    def read(self) -> Any:
-        raise NotImplementedError
-
-    def _patch(self, body: dict) -> Any:
-        raise NotImplementedError
-
-    def patch(self, body: dict) -> Any:
-        """Patch it and read back what was stored: a field of ``body`` stored otherwise is named and the
-        guarantee is broken (clusters.kube.premise)."""
-        stored = self._patch(body)
-        check_stored(body, stored, action="patched")
-        return stored
 
     def observed(self) -> Any:
         """A check: the object once its controller has seen its current generation."""
