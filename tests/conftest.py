@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -12,12 +13,16 @@ from typing import Any
 import pytest
 
 from fixtures.facts.cluster_under_test import ClusterUnderTest
+from fixtures.plugin.concurrency import WORKERS_ENV
 from fixtures.plugin.keys import options_key
 
 OWN_CLUSTER = "own_cluster"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The inner runs these tests start each check one or two guarantees: xdist workers would only add
+    # their start-up time, so they run serially unless a test asks for -n itself.
+    os.environ.setdefault(WORKERS_ENV, "0")
     config.addinivalue_line(
         "markers", f"{OWN_CLUSTER}: brings up a kind cluster of its own (runs before the shared one exists)"
     )
