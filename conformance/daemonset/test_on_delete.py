@@ -13,7 +13,7 @@ from fixtures.resources.daemonsets import revision_hash
 
 pytestmark = pytest.mark.daemonset
 
-QUIET_WINDOW = 15  # seconds in which nothing may be replaced
+QUIET_WINDOW = 5  # seconds, after the controller has observed the change, in which nothing may be replaced
 
 
 @pytest.mark.upstream(

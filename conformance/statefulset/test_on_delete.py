@@ -12,7 +12,7 @@ from fixtures.resources.statefulset_manifests import on_delete
 
 pytestmark = pytest.mark.statefulset
 
-QUIET_WINDOW = 15  # seconds in which nothing may be replaced
+QUIET_WINDOW = 5  # seconds, after the controller has observed the change, in which nothing may be replaced
 
 
 def test_on_delete_replaces_only_the_deleted_pod(make_statefulset, pod_events, step) -> None:

@@ -11,7 +11,7 @@ from fixtures.observation.event_recorder import PodEventRecorder, PodRecord
 
 pytestmark = pytest.mark.statefulset
 
-QUIET_WINDOW = 15  # seconds in which no pod may follow an unready one
+QUIET_WINDOW = 5  # seconds, with web-0 already Running, in which no pod may follow it
 
 
 def _created_after_predecessor_ready(recorder: PodEventRecorder, ordinal: int) -> None:
