@@ -6,7 +6,8 @@ under a prefix of its own so running clusters keep theirs), warm build time, clu
 takes many minutes, so it runs only with --cold. --cni also measures the bring-your-own-CNI path:
 writing the sample CNI (flannel), and a 1 control plane + 2 worker cluster created without kindnet,
 flannel's images loaded from their archive, its manifest applied, all Ready; then a node add with the
-images loaded into it.
+images loaded into it. --vs-upstream runs upstream's e2e.test and this suite's guarantees on the same
+specs side by side (clusters/vs_upstream.py; `--vs-upstream --help` for its options).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from clusters import vs_upstream
 from clusters.commands import run
 from clusters.topology import TOPOLOGY_DIR
 
@@ -59,10 +61,14 @@ def _cni_figures(cli: list[str], env: dict[str, str], out: Path) -> dict[str, fl
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--vs-upstream" in argv:
+        return vs_upstream.main([arg for arg in argv if arg != "--vs-upstream"])
     parser = argparse.ArgumentParser(prog="python -m clusters.benchmark", description=__doc__)
     parser.add_argument("--cold", action="store_true", help="also measure a build from empty caches")
     parser.add_argument("--no-cluster", action="store_true", help="measure the builds only")
     parser.add_argument("--cni", action="store_true", help="also measure a cluster with the sample CNI")
+    parser.add_argument("--vs-upstream", action="store_true", help="upstream e2e.test vs this suite instead")
     args = parser.parse_args(argv)
     python = sys.executable
     build = [python, "-m", "clusters.build"]

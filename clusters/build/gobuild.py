@@ -29,9 +29,11 @@ class GoBuild:
     replace: Mapping[str, str] = field(default_factory=dict)
     rename: Mapping[str, str] = field(default_factory=dict)  # binary name Go picks -> name wanted
     source_dir: Path | None = None  # a module of this project, built in place instead of from the proxy
+    test_binary: str = ""  # set: the one package's tests compiled into this file (`go test -c`)
 
     def fingerprint(self) -> dict[str, object]:
-        return {
+        extra = {"test_binary": self.test_binary} if self.test_binary else {}  # other keys unchanged
+        return extra | {
             "module": self.module,
             "version": self.version,
             "packages": list(self.packages),
@@ -85,7 +87,10 @@ def go_build(build: GoBuild, out_dir: Path, workdir: Path) -> list[Path]:
     tmp_out = out_dir.with_name(out_dir.name + ".partial")
     shutil.rmtree(tmp_out, ignore_errors=True)
     tmp_out.mkdir(parents=True)
-    args = ["go", "build", "-o", f"{tmp_out}{os.sep}"]
+    if build.test_binary:
+        args = ["go", "test", "-c", "-vet=off", "-o", str(tmp_out / build.test_binary)]
+    else:
+        args = ["go", "build", "-o", f"{tmp_out}{os.sep}"]
     ldflags = ["-s", "-w", *build.ldflags]
     args += ["-ldflags", " ".join(ldflags)]
     if build.tags:
