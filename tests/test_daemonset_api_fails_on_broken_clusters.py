@@ -22,10 +22,22 @@ COLLECTION_GUARANTEE = "conformance/daemonset/test_collection_list_patch_delete.
 REVISION_GUARANTEE = "conformance/daemonset/test_controller_revision_lifecycle.py"
 
 
-def kind_cluster(wc_cluster: ClusterUnderTest) -> ClusterUnderTest:
+def broken_without(wc_cluster: ClusterUnderTest, controller: str, guarantee: str, failure: str) -> re.Match:
+    """Run ``guarantee`` with kube-controller-manager restarted without ``controller``: it MUST be broken
+    (exit 1, the verdict line, no traceback) with a message matching ``failure``, which is printed (what a
+    user sees, with pytest -s) and returned."""
     if wc_cluster.kind is None:
         pytest.skip("needs a kind cluster brought up by this suite to restart its controller manager")
-    return wc_cluster
+    with controllers_disabled(wc_cluster.kind, [controller]):
+        result = run_guarantee(wc_cluster, guarantee)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    found = re.search(failure, output)
+    assert found, f"no failure matching {failure!r}:\n{output[-3000:]}"
+    print(found[0])
+    assert output.strip().splitlines()[-1] == "NOT CONFORMANT: 1 broken", output[-3000:]
+    assert "Traceback" not in output
+    return found
 
 
 def test_collection_deletion_fails_naming_the_pods_left_when_the_garbage_collector_is_off(
@@ -33,25 +45,18 @@ def test_collection_deletion_fails_naming_the_pods_left_when_the_garbage_collect
 ) -> None:
     """Without the garbage collector the DaemonSets of the collection are deleted but their pods stay:
     the failure names the first deleted DaemonSet and each of its pods left, with its node."""
-    cluster = kind_cluster(wc_cluster)
-    workers = sorted(free_workers(cluster.core, 0))
-    with controllers_disabled(cluster.kind, ["garbage-collector-controller"]):
-        result = run_guarantee(cluster, COLLECTION_GUARANTEE)
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output[-3000:]
-    failure = re.search(
+    workers = free_workers(wc_cluster.core, 0)
+    failure = broken_without(
+        wc_cluster,
+        "garbage-collector-controller",
+        COLLECTION_GUARANTEE,
         r"timed out after [\d.]+s waiting for apps/v1 DaemonSet (\S+)/agent-1: the (\d+) pods of deleted "
         r"apps/v1 DaemonSet \1/agent-1 \(uid [0-9a-f-]+\) to be gone; last seen: \2 of \2 remain: (.*)",
-        output,
     )
-    assert failure, f"no failure naming the pods agent-1 left:\n{output[-3000:]}"
-    print(failure[0])  # the message a user sees (pytest -s)
     for worker in workers:
         assert re.search(rf"pod agent-1-\w+ \(uid [0-9a-f-]+\) still on {worker} \(Running\)", failure[3]), (
             f"the pod left on {worker} is not named:\n{failure[0]}"
         )
-    assert output.strip().splitlines()[-1] == "NOT CONFORMANT: 1 broken", output[-3000:]
-    assert "Traceback" not in output
 
 
 def test_controller_revision_lifecycle_fails_saying_no_revision_is_made_when_the_daemonset_controller_is_off(
@@ -59,17 +64,10 @@ def test_controller_revision_lifecycle_fails_saying_no_revision_is_made_when_the
 ) -> None:
     """Without the daemonset controller nothing makes the DaemonSet's first ControllerRevision: the
     failure says it controls none."""
-    cluster = kind_cluster(wc_cluster)
-    with controllers_disabled(cluster.kind, ["daemonset-controller"]):
-        result = run_guarantee(cluster, REVISION_GUARANTEE)
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output[-3000:]
-    failure = re.search(
+    broken_without(
+        wc_cluster,
+        "daemonset-controller",
+        REVISION_GUARANTEE,
         r"timed out after [\d.]+s waiting for apps/v1 DaemonSet \S+/agent: a current ControllerRevision; "
         r"last seen: ControllerRevisions it controls: none",
-        output,
     )
-    assert failure, f"no failure saying the DaemonSet controls no ControllerRevision:\n{output[-3000:]}"
-    print(failure[0])  # the message a user sees (pytest -s)
-    assert output.strip().splitlines()[-1] == "NOT CONFORMANT: 1 broken", output[-3000:]
-    assert "Traceback" not in output
