@@ -24,7 +24,18 @@ def same(wanted: client.V1Toleration, have: client.V1Toleration) -> bool:
     )
 
 
-@pytest.mark.parametrize("host_network", [False, True], ids=["pod-network", "hostNetwork"])
+HOST_NETWORK = pytest.mark.pod_security(
+    "privileged", "hostNetwork: Pod Security's baseline and restricted levels forbid the host network"
+)
+
+
+@pytest.mark.parametrize(
+    "host_network",
+    [
+        pytest.param(False, id="pod-network"),
+        pytest.param(True, id="hostNetwork", marks=HOST_NETWORK),
+    ],
+)
 def test_every_daemon_pod_carries_the_controllers_tolerations(
     make_daemonset, step, host_network: bool
 ) -> None:

@@ -10,13 +10,13 @@ from clusters.kube.labels import APP_LABEL
 from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import wait_for
 from fixtures.observation.event_recorder import PodRecord, deleted, failed, uids_of
-from fixtures.resources.namespaces import allow_privileged_pods
 from fixtures.resources.pods import bound_holding_host_port, toolbox_pod
 from fixtures.resources.statefulset_manifests import statefulset_manifest
 
 pytestmark = pytest.mark.statefulset
 
 PORT = 21017
+HOST_PORT_NEEDS = f"hostPort {PORT}: Pod Security's baseline and restricted levels forbid host ports"
 
 
 def rejected_then_recreated(records: list[PodRecord]) -> tuple[PodRecord, str] | None:
@@ -29,6 +29,7 @@ def rejected_then_recreated(records: list[PodRecord]) -> tuple[PodRecord, str] |
     return (first, later[0]) if later else None
 
 
+@pytest.mark.pod_security("privileged", HOST_PORT_NEEDS)
 @pytest.mark.upstream(
     "statefulset.go: Should recreate evicted statefulset",
     parity="stricter",
@@ -50,7 +51,6 @@ def test_a_pod_its_kubelet_rejects_is_recreated_under_its_name(
     node = require_workers(1)[0]
     image = wc_cluster.toolbox_image
     with step(f"arrange: pod port-holder holding hostPort {PORT} of {node}, Running"):
-        allow_privileged_pods(wc_cluster.core, namespace)
         holder_manifest = toolbox_pod("port-holder", image)
         bound_holding_host_port(holder_manifest.spec, node, PORT)
         try:
@@ -60,7 +60,8 @@ def test_a_pod_its_kubelet_rejects_is_recreated_under_its_name(
                 raise
             raise NotVerified(
                 f"the cluster refuses a pod asking for hostPort {PORT} in a namespace labelled for Pod "
-                f"Security level privileged: {err.reason}: {err.body}",
+                f"Security level privileged (PodSecurity allows it there; another policy does not): "
+                f"{err.reason}: {err.body}",
                 remedy="allow host ports in the suite's namespaces, or leave this guarantee out with -k",
             ) from None
         wait_for(holder.ready())

@@ -17,13 +17,14 @@ def test_toolbox_pod_sleeps_and_stops_fast() -> None:
     assert container.command == ["sleep", "infinity"]
     assert container.image_pull_policy == "IfNotPresent"
     assert pod.spec.termination_grace_period_seconds == 1
-    assert pod.spec.node_selector is None and pod.spec.volumes is None and container.volume_mounts is None
+    assert pod.spec.node_selector == {"kubernetes.io/os": "linux"}
+    assert pod.spec.volumes is None and container.volume_mounts is None
 
 
 def test_toolbox_pod_pinned_to_a_node_goes_through_the_scheduler() -> None:
     pod = toolbox_pod("p", IMAGE, node="kind-worker2", command=["nc", "-lk", "8080"], labels={"app": "x"})
     assert pod.spec.node_name is None
-    assert pod.spec.node_selector == {"kubernetes.io/hostname": "kind-worker2"}
+    assert pod.spec.node_selector == {"kubernetes.io/hostname": "kind-worker2", "kubernetes.io/os": "linux"}
     assert pod.spec.containers[0].command == ["nc", "-lk", "8080"]
     assert pod.metadata.labels == {"app": "x"}
 
@@ -40,7 +41,7 @@ def test_toolbox_pod_mounts_claims_and_takes_a_hostname_in_a_subdomain() -> None
 
 def test_toolbox_pod_serialises_to_a_valid_manifest() -> None:
     manifest = client.ApiClient().sanitize_for_serialization(toolbox_pod("p", IMAGE, node="n1"))
-    assert manifest["spec"]["nodeSelector"] == {"kubernetes.io/hostname": "n1"}
+    assert manifest["spec"]["nodeSelector"] == {"kubernetes.io/hostname": "n1", "kubernetes.io/os": "linux"}
     assert manifest["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
 
 

@@ -27,7 +27,9 @@ CONTROL_PLANE_TAINT = Taint("node-role.kubernetes.io/control-plane", "NoSchedule
 
 
 def node(name: str, **kwargs: object) -> NodeInfo:
-    return NodeInfo(name=name, ready=kwargs.pop("ready", True), **kwargs)  # type: ignore[arg-type]
+    """A Linux node (its kubelet's kubernetes.io/os label), with the labels given on top."""
+    labels = {"kubernetes.io/os": "linux", **kwargs.pop("labels", {})}  # type: ignore[dict-item]
+    return NodeInfo(name=name, ready=kwargs.pop("ready", True), labels=labels, **kwargs)  # type: ignore[arg-type]
 
 
 def control_plane(name: str = "kind-control-plane", tainted: bool = True) -> NodeInfo:
@@ -161,7 +163,9 @@ def test_summary_line_names_what_could_not_be_read() -> None:
 
 def test_node_info_reads_readiness_taints_and_runtime() -> None:
     v1node = client.V1Node(
-        metadata=client.V1ObjectMeta(name="w1", labels={"node-role.kubernetes.io/worker": ""}),
+        metadata=client.V1ObjectMeta(
+            name="w1", labels={"node-role.kubernetes.io/worker": "", "kubernetes.io/os": "linux"}
+        ),
         spec=client.V1NodeSpec(
             unschedulable=True, taints=[client.V1Taint(key="k", value="v", effect="NoSchedule")]
         ),

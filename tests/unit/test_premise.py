@@ -109,10 +109,10 @@ def test_documented_defaulting_of_a_daemonset_and_a_statefulset_is_not_an_additi
 def test_a_node_selector_and_a_toleration_added_to_a_daemonsets_pods_are_named() -> None:
     sent = daemonset_manifest("agent", "toolbox")
     stored = stored_daemonset(sent)
-    stored["spec"]["template"]["spec"]["nodeSelector"] = {"pool": "edge"}
+    stored["spec"]["template"]["spec"]["nodeSelector"]["pool"] = "edge"  # beside kubernetes.io/os, sent
     stored["spec"]["template"]["spec"]["tolerations"] = [{"operator": "Exists"}]
     assert lines_of(sent, stored) == [
-        "  spec.template.spec.nodeSelector: not sent, stored {'pool': 'edge'}",
+        "  spec.template.spec.nodeSelector.pool: not sent, stored 'edge'",
         "  spec.template.spec.tolerations: not sent, stored [{'operator': 'Exists'}]",
     ]
 
