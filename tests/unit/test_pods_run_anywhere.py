@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import pytest
 from kubernetes import client
 
 from fixtures.facts.nodes import NodeInfo, Taint
 from fixtures.facts.preflight import Preflight
 from fixtures.facts.toolbox import check_pod
+from fixtures.plugin.pod_security import pod_security_of
 from fixtures.resources.daemonsets import daemonset_manifest
 from fixtures.resources.dns import dns_client_pod
 from fixtures.resources.eligibility import expected_node_names
@@ -170,3 +172,28 @@ def test_workers_are_the_schedulable_linux_nodes_and_the_preflight_says_why_othe
         "vk not for this suite: virtual kubelet (type=virtual-kubelet, virtual-kubelet.io/provider), "
         "tainted virtual-kubelet.io/provider=azure:NoSchedule" in line
     )
+
+
+class Marked:
+    """A test item carrying one pod_security marker (or none)."""
+
+    nodeid = "conformance/x.py::test_x"
+
+    def __init__(self, mark: pytest.MarkDecorator | None) -> None:
+        self.mark = mark.mark if mark is not None else None
+
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        return self.mark if self.mark is not None and self.mark.name == name else None
+
+
+def test_a_namespace_is_restricted_unless_the_pod_security_marker_asks_for_more_and_says_why() -> None:
+    assert pod_security_of(Marked(None)) == ("restricted", "")
+    why = "hostNetwork: baseline forbids it"
+    assert pod_security_of(Marked(pytest.mark.pod_security("privileged", why))) == ("privileged", why)
+    assert pod_security_of(Marked(pytest.mark.pod_security(level="baseline", reason=why))) == (
+        "baseline",
+        why,
+    )
+    for wrong in (pytest.mark.pod_security("privileged"), pytest.mark.pod_security("root", why)):
+        with pytest.raises(pytest.fail.Exception, match=r"use @pytest.mark.pod_security\(level, reason\)"):
+            pod_security_of(Marked(wrong))
