@@ -104,8 +104,7 @@ def render(
             f"| {same} of {len(rows)} |"
         )
     if not_compared:
-        lines += ["", "Not compared: [Conformance] specs of these files that no guarantee covers yet: "]
-        lines += [f"{'; '.join(not_compared)}."]
+        lines += ["", f"Not compared (no guarantee covers them yet): {'; '.join(not_compared)}."]
     return "\n".join(lines) + "\n"
 
 
