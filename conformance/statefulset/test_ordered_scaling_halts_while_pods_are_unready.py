@@ -65,10 +65,10 @@ def in_turn(records: list[PodRecord], first: str, then: str, *, scale_down: bool
 @pytest.mark.upstream(
     "statefulset.go: Scaling should happen in predictable order and halt if any stateful pod is unhealthy",
     parity="stricter",
-    note="the halts are judged over every pod event of each quiet window (no pod created, deleted or "
-    "terminating), not on a pod count, and also while only a pod that stays is unready; each pod created "
-    "after its predecessor turned Ready again and each gone before the next began terminating, by event "
-    "order; web-0 kept by UID",
+    note=f"each halt is judged over every pod event from the scale until {QUIET_WINDOW} s after the "
+    "controller observed it (no pod created, deleted or terminating), where upstream polls a pod count for "
+    "10 s; also while only a pod that stays is unready; each pod created after its predecessor turned Ready "
+    "again and each gone before the next began terminating, by event order; web-0 kept by UID",
 )
 def test_ordered_scaling_goes_in_ordinal_order_and_halts_while_pods_are_unready(
     make_statefulset, pod_events, step
