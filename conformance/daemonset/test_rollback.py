@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes import client
 
+from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import NotYet, wait_for
 from fixtures.resources.daemonsets import revision_hash
 
@@ -24,7 +25,8 @@ def test_rollback_restores_the_previous_revision_without_restarts(make_daemonset
     names and UIDs stay the same.
 
     Fails on: a cluster whose daemonset controller creates a new revision for an old template (hashes
-    differ) or replaces pods that already run the old template (UIDs named in the message)."""
+    differ) or replaces pods that already run the old template (UIDs named in the message). Not verified
+    with fewer than two eligible nodes."""
     with step("arrange: a DaemonSet covering its nodes at revision 1"):
         agent = make_daemonset("agent")
         ds, expected, by_node = wait_for(agent.covers_eligible_nodes())
@@ -33,6 +35,12 @@ def test_rollback_restores_the_previous_revision_without_restarts(make_daemonset
         original_hash = {revision_hash(p) for p in original.values()}
         assert len(original_hash) == 1, f"pods on several revisions: {original_hash}"
         (original_hash,) = original_hash
+        if len(expected) < 2:
+            raise NotVerified(
+                f"{len(expected)} eligible node(s) ({', '.join(sorted(expected)) or 'none'}): the stalled "
+                "rollout replaces the only pod, so none is left on the original revision to not restart",
+                remedy="run on a cluster with at least two schedulable workers",
+            )
 
     with step("act: roll out an image that cannot start; the rollout stalls after one pod"):
         agent.patch_container({"name": "agent", "image": ABSENT_IMAGE})
