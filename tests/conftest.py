@@ -6,12 +6,18 @@ import json
 import os
 import re
 import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from clusters.cluster import Cluster
+from clusters.progress import Progress
+from clusters.toolchain import resolve
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.plugin.concurrency import WORKERS_ENV
 from fixtures.plugin.keys import options_key
@@ -114,9 +120,18 @@ def run_readme_command(
     )
     for leftover in re.findall(r"--wc-cluster-name (\S+)", script):  # from an interrupted earlier run
         subprocess.run(["wc-cluster", "delete", "--name", leftover], capture_output=True, check=False)
+    return run_and_read(["bash", "-euo", "pipefail", "-c", script], report_dir, timeout=timeout)
+
+
+def run_and_read(
+    argv: list[str], report_dir: Path, *, timeout: float, env: dict[str, str] | None = None
+) -> ReadmeRun:
+    """Run a command from the checkout whose pytest writes its reports to report_dir; the output is
+    printed, so a failing test shows it, and the summary read ({} when the run wrote none)."""
     done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
+        argv,
         cwd=ROOT,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -127,3 +142,53 @@ def run_readme_command(
     summary_file = report_dir / "summary.json"
     summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
     return ReadmeRun(done.returncode, done.stdout, summary)
+
+
+class OwnClusters:
+    """What a test bringing up a kind cluster of its own needs (the ``own_clusters`` fixture): the cluster,
+    deleted whatever happens, and an inner run of guarantees against it through --wc-provider existing, as
+    a certifier would run them."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @contextmanager
+    def up(self, name: str, topology: Path) -> Iterator[Cluster]:
+        """The kind cluster ``name`` of this topology (one left by an interrupted run is deleted first),
+        deleted afterwards whatever happened."""
+        progress = Progress()
+        cluster = Cluster(name, resolve(self.config.stash[options_key].toolchain, progress))
+        try:
+            if cluster.exists():
+                cluster.delete(progress)
+            cluster.create(topology, progress)
+            yield cluster
+        finally:
+            cluster.delete(progress)
+
+    @staticmethod
+    def run_suite(
+        paths: list[str],
+        kubeconfig: Path,
+        report_dir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        timeout: float = 1800,
+    ) -> ReadmeRun:
+        """``python3 -m pytest PATHS --wc-provider existing --wc-kubeconfig KUBECONFIG``, its reports in
+        report_dir; the output is printed, so a failing test shows it."""
+        argv = [sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider"]
+        argv += [
+            "--wc-report-dir",
+            str(report_dir),
+            "--wc-provider",
+            "existing",
+            "--wc-kubeconfig",
+            str(kubeconfig),
+        ]
+        return run_and_read(argv, report_dir, timeout=timeout, env=env)
+
+
+@pytest.fixture
+def own_clusters(pytestconfig: pytest.Config) -> OwnClusters:
+    return OwnClusters(pytestconfig)

@@ -9,9 +9,6 @@ before this run's shared cluster exists."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +19,7 @@ from kubernetes.client.rest import ApiException
 
 from clusters.cluster import Cluster
 from clusters.kube.connect import connect
-from clusters.progress import Progress
-from clusters.toolchain import resolve
 from clusters.topology import TOPOLOGY_DIR
-from fixtures.plugin.keys import options_key
 
 pytestmark = [pytest.mark.own_cluster, pytest.mark.slow]
 
@@ -38,23 +32,16 @@ DNS_GUARANTEES = ["conformance/dns/", "conformance/statefulset/test_members_reac
 
 
 @pytest.fixture
-def distro_cluster(pytestconfig: pytest.Config) -> Iterator[Cluster]:
+def distro_cluster(own_clusters) -> Iterator[Cluster]:
     """The kind cluster of clusters/topologies/custom-domain.yaml, with its DNS Service renamed;
     deleted afterwards whatever happened."""
-    progress = Progress()
-    cluster = Cluster(CLUSTER_NAME, resolve(pytestconfig.stash[options_key].toolchain, progress))
-    try:
-        if cluster.exists():  # left behind by an interrupted run
-            cluster.delete(progress)
-        cluster.create(TOPOLOGY, progress)
+    with own_clusters.up(CLUSTER_NAME, TOPOLOGY) as cluster:
         api = connect(cluster.kubeconfig)
         try:
             dns_service_renamed(api, RENAMED)
         finally:
             api.close()
         yield cluster
-    finally:
-        cluster.delete(progress)
 
 
 def assert_laid_out_as_a_distribution(kubeconfig: Path) -> None:
@@ -74,40 +61,16 @@ def assert_laid_out_as_a_distribution(kubeconfig: Path) -> None:
 
 
 def test_dns_guarantees_hold_with_cluster_domain_cluster_example_and_dns_service_coredns(
-    distro_cluster: Cluster, tmp_path: Path
+    distro_cluster: Cluster, own_clusters, tmp_path: Path
 ) -> None:
     assert_laid_out_as_a_distribution(distro_cluster.kubeconfig)
-    report = tmp_path / "report"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *DNS_GUARANTEES,
-            "-p",
-            "no:cacheprovider",
-            "--wc-report-dir",
-            str(report),
-            "--wc-provider",
-            "existing",
-            "--wc-kubeconfig",
-            str(distro_cluster.kubeconfig),
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    print(done.stdout)
-    summary = json.loads((report / "summary.json").read_text())
+    done = own_clusters.run_suite(DNS_GUARANTEES, distro_cluster.kubeconfig, tmp_path / "report")
+    summary = done.summary
     outcomes = {g["id"]: g["verdict"] for g in summary["guarantees"]}
     assert len(outcomes) >= 5 and set(outcomes.values()) == {"passed"}, outcomes
-    assert done.returncode == 0, done.stdout[-3000:]
+    assert done.returncode == 0, done.output[-3000:]
     assert (
-        done.stdout.rstrip().splitlines()[-1]
+        done.output.rstrip().splitlines()[-1]
         == f"CONFORMANT: {len(outcomes)} of {len(outcomes)} selected guarantees hold"
     )
     assert summary["facts"]["cluster_dns"].startswith(f"{DNS_NAMESPACE}/{RENAMED} "), summary["facts"]
