@@ -7,7 +7,7 @@ import pytest
 
 from clusters.kube.labels import APP_LABEL
 from clusters.kube.waits import wait_for
-from fixtures.observation.event_recorder import PodRecord
+from fixtures.observation.ordinal_rollout import reverse_ordinal_problems
 
 pytestmark = pytest.mark.statefulset
 
@@ -40,25 +40,7 @@ def test_rolling_update_replaces_pods_in_reverse_ordinal_order(make_statefulset,
         for ordinal, pod in sorted(after.items()):
             assert pod.metadata.uid != old[ordinal], f"{pod.metadata.name} was never replaced"
             assert web.revision_of(pod) == new_revision, f"{pod.metadata.name} at {web.revision_of(pod)}"
-        records = recorder.records
-
-        def at(record: PodRecord | None, what: str) -> int:
-            assert record is not None, f"no record of {what}:\n{recorder.timeline()}"
-            return records.index(record)
-
-        terminated = [r.name for r in records if r.uid in old.values() and r.deletion_timestamp]
-        order = list(dict.fromkeys(terminated))
-        assert order == ["web-2", "web-1", "web-0"], (
-            f"old pods began terminating in the order {order}:\n{recorder.timeline()}"
+        problems = reverse_ordinal_problems(
+            recorder.records, "web", old, {o: p.metadata.uid for o, p in after.items()}
         )
-        for ordinal in (1, 0):
-            successor = f"web-{ordinal + 1}"
-            new_uid = after[ordinal + 1].metadata.uid
-            ready = at(recorder.first_ready(successor, new_uid), f"the new {successor} Ready")
-            going = at(
-                recorder.deletion_started(f"web-{ordinal}", old[ordinal]), f"the old web-{ordinal} deleted"
-            )
-            assert ready < going, (
-                f"the old web-{ordinal} was deleted before the new {successor} was Ready:\n"
-                f"{recorder.timeline()}"
-            )
+        assert not problems, "; ".join(problems) + f":\n{recorder.timeline()}"
