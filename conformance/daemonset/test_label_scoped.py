@@ -6,31 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from kubernetes import client
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.daemonsets import describe_pods
+from fixtures.resources.daemonsets import by_node_selector, by_required_affinity, describe_pods
 from fixtures.resources.nodes import free_workers, node_key
 
 pytestmark = pytest.mark.daemonset
 
 VALUE = "yes"
-
-
-def by_node_selector(key: str) -> dict:
-    return {"node_selector": {key: VALUE}}
-
-
-def by_required_affinity(key: str) -> dict:
-    requirement = client.V1NodeSelectorRequirement(key=key, operator="In", values=[VALUE])
-    required = client.V1NodeSelector(
-        node_selector_terms=[client.V1NodeSelectorTerm(match_expressions=[requirement])]
-    )
-    return {
-        "affinity": client.V1Affinity(
-            node_affinity=client.V1NodeAffinity(required_during_scheduling_ignored_during_execution=required)
-        )
-    }
 
 
 @pytest.mark.parametrize(
@@ -49,7 +32,7 @@ def by_required_affinity(key: str) -> dict:
     ],
 )
 def test_daemonset_runs_only_on_labelled_nodes(
-    wc_cluster, namespace: str, make_daemonset, node_changes, step, scope: Callable[[str], dict]
+    wc_cluster, namespace: str, make_daemonset, node_changes, step, scope: Callable[[str, str], dict]
 ) -> None:
     """A DaemonSet whose pods select a node label MUST run a pod on a node once it carries the label, on no
     node without it, and MUST delete the pod (by UID) of a node that loses the label, leaving the pods of
@@ -63,7 +46,7 @@ def test_daemonset_runs_only_on_labelled_nodes(
     key = node_key(namespace, "daemon")
 
     with step(f"arrange: a DaemonSet selecting {key}={VALUE}, which no node carries yet"):
-        agent = make_daemonset("agent", **scope(key))
+        agent = make_daemonset("agent", **scope(key, VALUE))
         _, expected, by_node = wait_for(agent.covers_eligible_nodes(timeout=60))
         assert not expected and not by_node, f"pods before any node is labelled: {describe_pods(by_node)}"
 

@@ -10,17 +10,11 @@ from clusters.kube.labels import APP_LABEL
 from clusters.kube.waits import wait_for
 from fixtures.observation.event_recorder import PodRecord
 from fixtures.observation.rollout import most_surplus, most_unavailable
+from fixtures.resources.daemonsets import rolling_update
 
 pytestmark = pytest.mark.daemonset
 
 NEW_TEMPLATE = {"name": "agent", "env": [{"name": "AGENT_REVISION", "value": "2"}]}
-
-
-def rolling(max_unavailable: int | str, max_surge: int | str) -> client.V1DaemonSetUpdateStrategy:
-    return client.V1DaemonSetUpdateStrategy(
-        type="RollingUpdate",
-        rolling_update=client.V1RollingUpdateDaemonSet(max_unavailable=max_unavailable, max_surge=max_surge),
-    )
 
 
 def _roll_out(
@@ -66,7 +60,7 @@ def test_rolling_update_never_exceeds_max_unavailable(make_daemonset, pod_events
 
     Fails on: a daemonset controller that deletes old pods on several nodes at once (the moment and the
     nodes are named), or that never replaces pods (the pods left behind are named)."""
-    nodes, records = _roll_out(make_daemonset, pod_events, step, rolling(1, 0))
+    nodes, records = _roll_out(make_daemonset, pod_events, step, rolling_update(1, 0))
     with step("observe: at most one node without an available pod throughout the rollout"):
         worst = most_unavailable(records, nodes)
         since = records[0].monotonic
@@ -82,7 +76,7 @@ def test_rolling_update_with_max_surge_runs_old_and_new_side_by_side(
 
     Fails on: a cluster that ignores maxSurge (old pods deleted first: a node without an available pod
     is named) or surges on several nodes at once (the crowded nodes are named)."""
-    nodes, records = _roll_out(make_daemonset, pod_events, step, rolling(0, 1))
+    nodes, records = _roll_out(make_daemonset, pod_events, step, rolling_update(0, 1))
     with step("observe: old and new side by side, never more than one extra pod, none missing"):
         since = records[0].monotonic
         surplus = most_surplus(records)

@@ -21,6 +21,7 @@ from fixtures.observation.event_recorder import (
     PodEventRecorder,
     PodRecord,
     WatchExpired,
+    controlled_by,
     deleted,
     deletion_started,
     failed,
@@ -83,6 +84,20 @@ def test_a_record_keeps_name_uid_phase_readiness_deletion_and_node() -> None:
     )
     assert record.deletion_timestamp == "2026-11-21T12:00:00Z"
     assert record.received == 1003.0 and record.monotonic == 3.0
+
+
+def test_a_record_keeps_the_uid_of_its_controller_and_only_of_its_controller() -> None:
+    owned = pod("agent-x", "u9", "9")
+    owned["metadata"]["ownerReferences"] = [
+        {"kind": "ConfigMap", "name": "c", "uid": "not-the-controller"},
+        {"kind": "DaemonSet", "name": "agent", "uid": "ds-1", "controller": True},
+    ]
+    records = [
+        record_from_object(ADDED, owned, received=1.0, monotonic=1.0),
+        record_from_object(ADDED, pod("stray", "u8", "8"), received=1.0, monotonic=1.0),
+    ]
+    assert [r.controller for r in records] == ["ds-1", None]
+    assert [r.name for r in controlled_by(records, "ds-1")] == ["agent-x"]
 
 
 def test_first_seen_ready_and_deleted_of_a_pod() -> None:
