@@ -134,6 +134,7 @@ from fixtures.facts.preflight import Preflight
 from fixtures.facts.storage_classes import StorageClassInfo
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+OS = "kubernetes.io/os"  # every kubelet sets it; a node without it is out of the suite
 
 @pytest.fixture(scope="session")
 def wc_cluster(pytestconfig):
@@ -141,7 +142,7 @@ def wc_cluster(pytestconfig):
     pytestconfig.stash[preflight_key] = Preflight(
         cluster="one-node",
         server_version="v1.37.1",
-        nodes=(NodeInfo("solo-control-plane", ready=True, labels={CONTROL_PLANE: ""}),),
+        nodes=(NodeInfo("solo-control-plane", ready=True, labels={CONTROL_PLANE: "", OS: "linux"}),),
         storage_classes=(StorageClassInfo("manual", "kubernetes.io/no-provisioner"),),
     )
     return object()
