@@ -11,11 +11,12 @@ from clusters.addons import CNI, STORAGE, AddonError, addon
 from clusters.build.flannel import BACKENDS
 from clusters.cleanup import cleanup
 from clusters.cluster import Cluster, ClusterError
-from clusters.docker_engine import DockerUnavailable
+from clusters.docker_engine import DockerUnavailable, ensure_docker_engine
 from clusters.kube.connect import ClusterUnavailable, connect
 from clusters.progress import Progress, StepFailed
 from clusters.sample_plugins import SampleCni, SampleStorage, write_sample_cni, write_sample_storage
-from clusters.toolchain import MODES, resolve
+from clusters.toolbox_image import ToolboxTransferError, local_image, push, push_target, save
+from clusters.toolchain import MODES, resolve, toolbox_reference
 from clusters.topology import DEFAULT_TOPOLOGY, TopologyError
 
 DEFAULT_NAME = "wc"
@@ -55,6 +56,19 @@ def _parser() -> argparse.ArgumentParser:
         "--keep-namespaces", action="store_true", help="only undo node changes; leave test namespaces"
     )
     _add_sample_parsers(sub)
+    toolbox = sub.add_parser(
+        "toolbox",
+        help="save or push the toolbox image the test pods run, for a cluster that cannot pull it",
+    )
+    action = toolbox.add_mutually_exclusive_group(required=True)
+    action.add_argument(
+        "--save", type=Path, metavar="FILE", help="docker save it to FILE, to carry to an air-gapped site"
+    )
+    action.add_argument(
+        "--push",
+        metavar="REGISTRY/NAME[:TAG]",
+        help="tag and push it to a registry the cluster pulls from; prints the --wc-toolbox-image to pass",
+    )
     return parser
 
 
@@ -100,7 +114,20 @@ def run_cleanup(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
+def run_toolbox(args: argparse.Namespace, progress: Progress) -> int:
+    """Save or push the toolchain's toolbox image (built or fetched by `wc-cluster build`)."""
+    if args.push is not None:
+        push_target(args.push, "latest")  # a malformed reference is told before any Docker work
+    ensure_docker_engine(progress)
+    image = local_image(toolbox_reference(args.toolchain))
+    lines = save(image, args.save) if args.save is not None else push(image, args.push)
+    print("\n".join(lines))
+    return 0
+
+
 def run_command(args: argparse.Namespace, progress: Progress) -> int:
+    if args.command == "toolbox":
+        return run_toolbox(args, progress)
     if args.command == "cleanup":
         return run_cleanup(args, progress)
     if args.command.startswith("sample-"):
@@ -144,7 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress()
     try:
         return run_command(args, progress)
-    except (DockerUnavailable, ClusterError, ClusterUnavailable, TopologyError, AddonError) as err:
+    except (
+        DockerUnavailable,
+        ClusterError,
+        ClusterUnavailable,
+        TopologyError,
+        AddonError,
+        ToolboxTransferError,
+    ) as err:
         print(f"wc-cluster: {err}", file=sys.stderr)
     except StepFailed as err:
         print(f"wc-cluster: {err}", file=sys.stderr)

@@ -185,9 +185,7 @@ class Cluster:
                 # bounded: a node whose kubeadm join hangs must not hang the run
                 self._kind.create_within(CREATE_TIMEOUT, config_file)
                 (self.state_dir / CREATED_MARKER).write_text(self.toolchain.node_image + "\n")
-            if self.toolchain.mode == "official":  # the hermetic node image has it preloaded
-                with progress.step(f"Loading {self.toolchain.toolbox_image} into the nodes"):
-                    self._kind.load_docker_image_within(LOAD_TIMEOUT, self.toolchain.toolbox_image)
+            self.load_toolbox(progress)
             if cni is not None:
                 self.install(cni, progress, wait=False)  # its pods run before the nodes are Ready
             with progress.step(f"Waiting for every node of {self.name!r} to be Ready"):
@@ -211,6 +209,13 @@ class Cluster:
                 progress.say(f"   node logs of the failed create: {logs}")
                 self.delete(progress)
             raise
+
+    def load_toolbox(self, progress: Progress) -> None:
+        """Put the toolchain's toolbox image on every node. kind loads it only where a node lacks it (a
+        node image preloaded with an older toolbox, or kind's own node image) and skips the others, about
+        a second when every node has it."""
+        with progress.step(f"Loading {self.toolchain.toolbox_image} into the nodes that lack it"):
+            self._kind.load_docker_image_within(LOAD_TIMEOUT, self.toolchain.toolbox_image)
 
     def load_images(self, plugin: Addon, nodes: Sequence[str] = ()) -> None:
         """Load the plugin's local images and image archives into the nodes (all, or those named)."""

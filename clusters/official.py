@@ -1,16 +1,18 @@
 """The official toolchain, for machines where GitHub releases and container registries answer:
-kind's release binary, kubectl from the Kubernetes release, kind's own node image."""
+kind's release binary, kubectl from the Kubernetes release, kind's own node image, and the registry-served
+toolbox image (agnhost, clusters.toolbox_image)."""
 
 from __future__ import annotations
 
 import urllib.request
 from pathlib import Path
 
-from clusters.build.docker_images import build_image, image_exists, labels
-from clusters.build.rootfs import IMAGE_BASE_PACKAGES
+from clusters.build.docker_images import image_exists
+from clusters.commands import run
 from clusters.docker_engine import ensure_docker_engine
 from clusters.paths import cache_dir
 from clusters.progress import Progress
+from clusters.toolbox_image import REGISTRY_TOOLBOX
 from clusters.toolchain_spec import Toolchain
 from clusters.versions import load
 
@@ -45,15 +47,12 @@ def fetch(progress: Progress) -> Toolchain:
         cache_dir("official") / f"kubectl-{kubectl_version}",
         progress,
     )
-    toolbox = f"localhost/workload-conformance/toolbox:official-{versions.key('debian')}"
+    # The registry-served toolbox, the same image a cluster this suite did not build pulls by default;
+    # pulled here once so that cluster creation loads it into the nodes.
+    toolbox = REGISTRY_TOOLBOX
     if not image_exists(toolbox):
-        with progress.step(f"Building {toolbox} from debian:{versions.debian_release}-slim"):
-            dockerfile = (
-                f"FROM docker.io/library/debian:{versions.debian_release}-slim\n"
-                "RUN apt-get update && apt-get install -y --no-install-recommends "
-                f"{' '.join(IMAGE_BASE_PACKAGES)} && rm -rf /var/lib/apt/lists/*\n"
-            )
-            build_image([toolbox], dockerfile, {}, labels(f"Debian {versions.debian_release} packages"))
+        with progress.step(f"Pulling {toolbox}"):
+            run(["docker", "pull", toolbox], timeout=900)
     return Toolchain(
         mode="official",
         kind=kind,

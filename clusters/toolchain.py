@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import socket
 
-from clusters.build.hermetic import build
+from clusters.build.hermetic import build, toolbox_tag
 from clusters.official import fetch
 from clusters.progress import Progress
+from clusters.toolbox_image import REGISTRY_TOOLBOX
 from clusters.toolchain_spec import Toolchain
+from clusters.versions import load
 
 MODES = ("auto", "hermetic", "official")
 REGISTRY_PROBE = ("registry-1.docker.io", 443)
@@ -41,3 +43,8 @@ def resolve(requested: str | None = None, progress: Progress | None = None) -> T
     if mode == "official":
         return fetch(progress)
     return build(progress=progress)
+
+
+def toolbox_reference(requested: str | None = None) -> str:
+    """The toolbox image the chosen toolchain's clusters run, named without building or fetching it."""
+    return REGISTRY_TOOLBOX if choose_mode(requested) == "official" else toolbox_tag(load())

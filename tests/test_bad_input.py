@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from clusters.toolbox_image import REGISTRY_TOOLBOX
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.facts.preflight import Preflight
 
@@ -236,6 +237,15 @@ REMEDY = (
 )
 
 
+def assert_cannot_pull_once(result: pytest.RunResult, named: str, rest: str) -> None:
+    """The run stopped with one line (assert_reported_once): ``named`` (a regex) cannot run, the kubelet's
+    pull failure on a node, then what matches ``rest``."""
+    pattern = re.compile(rf"{named} cannot run: (ErrImagePull|ImagePullBackOff) on node [\w.-]+: {rest}")
+    line = next(filter(pattern.fullmatch, result.outlines), None)
+    assert line is not None, result.stdout.str()
+    assert_reported_once(result, line)
+
+
 def test_a_toolbox_image_the_nodes_cannot_pull_stops_the_run_in_one_line(
     pytester: pytest.Pytester, wc_cluster: ClusterUnderTest
 ) -> None:
@@ -244,14 +254,36 @@ def test_a_toolbox_image_the_nodes_cannot_pull_stops_the_run_in_one_line(
     result = run_needing_cluster(
         pytester, *existing(wc_cluster.kubeconfig), "--wc-toolbox-image", "localhost/does-not/exist:1"
     )
-    pattern = re.compile(
-        r"toolbox image localhost/does-not/exist:1 cannot run: (ErrImagePull|ImagePullBackOff) on node "
-        rf"[\w.-]+: .*does-not/exist.*; {re.escape(REMEDY)}"
+    assert_cannot_pull_once(
+        result, "toolbox image localhost/does-not/exist:1", rf".*does-not/exist.*; {re.escape(REMEDY)}"
     )
-    line = next(filter(pattern.fullmatch, result.outlines), None)
-    assert line is not None, result.stdout.str()
-    assert_reported_once(result, line)
     assert result.duration < 60, f"the check took {result.duration:.1f} s"
+
+
+NODES_WITHOUT_THE_SUITES_TOOLBOX = """
+import fixtures.facts.toolbox as toolbox
+
+toolbox.suite_toolbox_on_nodes = lambda nodes: None  # the node list of a cluster this suite did not build
+"""
+
+
+def test_without_a_toolbox_image_a_cluster_this_suite_did_not_build_pulls_the_registry_default(
+    pytester: pytest.Pytester, wc_cluster: ClusterUnderTest
+) -> None:
+    """The default is the registry-served agnhost: here no registry answers, so the real check pod fails to
+    pull it, and the run stops with one line saying it was the default and how to bring the image in;
+    where a registry answers, the check runs it."""
+    pytester.makeconftest(NODES_WITHOUT_THE_SUITES_TOOLBOX)
+    result = run_needing_cluster(pytester, *existing(wc_cluster.kubeconfig))
+    named = re.escape(f"toolbox image {REGISTRY_TOOLBOX} (the default on a cluster this suite did not build)")
+    ran = re.compile(rf"{named} runs: checked on node [\w.-]+ in [\d.]+ s")
+    if any(map(ran.fullmatch, result.outlines)):
+        result.assert_outcomes(passed=3)
+        return
+    air_gapped = (
+        "on an air-gapped cluster, `wc-cluster toolbox --push REGISTRY/NAME` puts the suite's in a registry"
+    )
+    assert_cannot_pull_once(result, named, rf".*; {re.escape(REMEDY)}; {re.escape(air_gapped)}")
 
 
 def test_on_a_cluster_this_suite_built_its_toolbox_is_found_on_the_nodes_and_checked_fast(

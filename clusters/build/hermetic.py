@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from clusters.build import binaries as binary_builds
@@ -22,6 +23,10 @@ from clusters.versions import Versions, load
 
 # Bump when the image recipes change, so cached images are rebuilt.
 IMAGE_RECIPE = "2"
+# Bump when the toolbox's recipe changes: a new tag, built alone, that clusters get loaded
+# (Cluster.load_toolbox) while node images that preload the older one stay valid.
+TOOLBOX_RECIPE = "nonroot"
+NON_ROOT = "65534:65534"  # nobody:nogroup, as the suite's pods run (fixtures.resources.pods.NON_ROOT_UID)
 IMAGE_PREFIX = os.environ.get("WC_IMAGE_PREFIX", "localhost/workload-conformance")
 HOST_BUILD_PACKAGES = {"debootstrap": "debootstrap", "gcc": "gcc", "pkg-config": "pkg-config"}
 HOST_BUILD_HEADERS = {
@@ -43,6 +48,19 @@ def local_path_images(versions: Versions) -> tuple[str, str]:
         f"{IMAGE_PREFIX}/local-path-provisioner:{versions['local_path_provisioner']}-{key}",
         f"{IMAGE_PREFIX}/local-path-helper:{versions.debian_release}-{key}",
     )
+
+
+def toolbox_tag(versions: Versions) -> str:
+    """The tag of the toolbox image the toolchain builds (what test pods run)."""
+    return f"{IMAGE_PREFIX}/toolbox:{images_key(versions)}-{TOOLBOX_RECIPE}"
+
+
+def toolbox_recipe(reference: str, base: str, versions: Versions) -> ImageRecipe:
+    """The toolbox: the slim Debian base (sh, sleep, getent, dig, nc), run as non-root by default."""
+    recipe = on_base(
+        reference, base, f"Debian {versions.debian_release} packages (sh, sleep, getent, dig, nc)"
+    )
+    return replace(recipe, dockerfile=f"{recipe.dockerfile}\nUSER {NON_ROOT}")
 
 
 def ensure_host_build_tools(progress: Progress) -> None:
@@ -106,20 +124,23 @@ def build(versions: Versions | None = None, progress: Progress | None = None) ->
     bins, kind_dir = binary_builds.build_all(versions, progress)
     key = images_key(versions)
     node_tag = f"{IMAGE_PREFIX}/node:{versions.kubernetes}-{key}"
-    toolbox_tag = f"{IMAGE_PREFIX}/toolbox:{key}"
+    toolbox = toolbox_tag(versions)
     toolchain = Toolchain(
         mode="hermetic",
         kind=bins["kind"],
         kubectl=bins["kubectl"],
         node_image=node_tag,
-        toolbox_image=toolbox_tag,
+        toolbox_image=toolbox,
         kubernetes_version=versions.kubernetes,
         kind_version=versions.kind,
     )
-    if image_exists(node_tag) and image_exists(toolbox_tag):
+    if image_exists(node_tag) and image_exists(toolbox):
         return toolchain
 
     base = rootfs_image("image-base", IMAGE_BASE_PACKAGES, versions, progress)
+    if image_exists(node_tag):  # only the toolbox's recipe changed
+        _build_recipes([toolbox_recipe(toolbox, base, versions)], progress)
+        return toolchain
     node_rootfs = rootfs_image("node", NODE_PACKAGES, versions, progress)
 
     sources = {
@@ -157,7 +178,7 @@ def build(versions: Versions | None = None, progress: Progress | None = None) ->
             f"github.com/rancher/local-path-provisioner@{versions['local_path_provisioner']}",
         ),
         on_base(helper_ref, base, f"Debian {versions.debian_release} packages"),
-        on_base(toolbox_tag, base, f"Debian {versions.debian_release} packages (sh, sleep, getent, dig)"),
+        toolbox_recipe(toolbox, base, versions),
     ]
     _build_recipes(recipes, progress)
 

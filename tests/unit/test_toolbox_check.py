@@ -7,8 +7,12 @@ import pytest
 from kubernetes import client
 
 from clusters.kube.waits import Aborted, NotYet
+from clusters.toolbox_image import REGISTRY_TOOLBOX
 from fixtures.facts.toolbox import (
-    ToolboxUnusable,
+    DEFAULT,
+    FOUND,
+    GIVEN,
+    ToolboxCheck,
     check_pod,
     choose_image,
     suite_toolbox_on_nodes,
@@ -38,19 +42,17 @@ def test_a_given_image_is_checked_as_given_without_reading_the_nodes() -> None:
     def nodes() -> list[client.V1Node]:
         raise AssertionError("the nodes must not be read when an image is given")
 
-    assert choose_image("registry.example/toolbox:1", nodes) == ("registry.example/toolbox:1", False)
-    assert choose_image(None, lambda: [node_with([SUITE])]) == (SUITE, True)
+    assert choose_image("registry.example/toolbox:1", nodes) == ("registry.example/toolbox:1", GIVEN)
+    assert choose_image(None, lambda: [node_with([SUITE])]) == (SUITE, FOUND)
 
 
-def test_no_image_on_a_cluster_this_suite_did_not_build_is_one_line_naming_the_option() -> None:
-    with pytest.raises(ToolboxUnusable) as caught:
-        choose_image(None, lambda: [node_with(["registry.k8s.io/pause:3.10"])])
-    message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(
-        "no toolbox image: this cluster was not built by this suite (no workload-conformance toolbox image "
-        "on its nodes), so --wc-provider existing needs one: pass --wc-toolbox-image with an image holding "
-        "sh, sleep, getent, dig, nc, cat that a registry the nodes can pull from serves"
+def test_a_cluster_this_suite_did_not_build_gets_the_registry_served_default_and_the_line_says_so() -> None:
+    chosen = choose_image(None, lambda: [node_with(["registry.k8s.io/pause:3.10"]), client.V1Node()])
+    assert chosen == (REGISTRY_TOOLBOX, DEFAULT)
+    line = ToolboxCheck(REGISTRY_TOOLBOX, "node-1", 2.25, DEFAULT).summary_line()
+    assert line == (
+        f"toolbox image {REGISTRY_TOOLBOX} (the default on a cluster this suite did not build) runs: "
+        "checked on node node-1 in 2.2 s"
     )
 
 
