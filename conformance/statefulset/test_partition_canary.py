@@ -6,12 +6,12 @@ extends the rollout one step at a time."""
 from __future__ import annotations
 
 import pytest
-from kubernetes import client
 
 from clusters.kube.labels import APP_LABEL
 from clusters.kube.waits import holds_for, wait_for
 from fixtures.observation.event_recorder import PodRecord, pod_added_or_deleted
 from fixtures.resources.statefulset_manifests import rolling_update
+from fixtures.resources.statefulsets import template_mark
 
 pytestmark = pytest.mark.statefulset
 
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.statefulset
 #: milliseconds, so the window only covers a lagging watch and the syncs that come after.
 QUIET_WINDOW = 5
 REPLICAS = 3
-
-
-def template_mark(pod: client.V1Pod) -> str | None:
-    """The WC_REVISION env of the pod's container (update_template's mark); None for the first template."""
-    env = pod.spec.containers[0].env or []
-    return next((e.value for e in env if e.name == "WC_REVISION"), None)
 
 
 @pytest.mark.upstream(
