@@ -15,7 +15,14 @@ from clusters.docker_engine import DockerUnavailable, ensure_docker_engine
 from clusters.kube.connect import ClusterUnavailable, connect
 from clusters.progress import Progress, StepFailed
 from clusters.sample_plugins import SampleCni, SampleStorage, write_sample_cni, write_sample_storage
-from clusters.toolbox_image import ToolboxTransferError, local_image, push, push_target, save
+from clusters.toolbox_image import (
+    ToolboxTransferError,
+    check_archive_path,
+    local_image,
+    push,
+    push_target,
+    save,
+)
 from clusters.toolchain import MODES, resolve, toolbox_reference
 from clusters.topology import DEFAULT_TOPOLOGY, TopologyError
 
@@ -116,8 +123,10 @@ def run_cleanup(args: argparse.Namespace, progress: Progress) -> int:
 
 def run_toolbox(args: argparse.Namespace, progress: Progress) -> int:
     """Save or push the toolchain's toolbox image (built or fetched by `wc-cluster build`)."""
-    if args.push is not None:
-        push_target(args.push, "latest")  # a malformed reference is told before any Docker work
+    if args.push is not None:  # bad input is told before any Docker work
+        push_target(args.push, "latest")
+    else:
+        check_archive_path(args.save)
     ensure_docker_engine(progress)
     image = local_image(toolbox_reference(args.toolchain))
     lines = save(image, args.save) if args.save is not None else push(image, args.push)

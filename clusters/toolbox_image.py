@@ -85,12 +85,17 @@ def local_image(reference: str) -> LocalImage:
     return LocalImage(reference, image_id, int(size))
 
 
-def save(image: LocalImage, archive: Path) -> list[str]:
-    """`docker save` the image to ``archive``; the lines that say what was written and how to use it."""
+def check_archive_path(archive: Path) -> None:
+    """ToolboxTransferError unless ``archive`` names a file in an existing folder."""
     if not archive.parent.is_dir():
         raise ToolboxTransferError(f"cannot write {archive}: folder {archive.parent} does not exist")
     if archive.is_dir():
         raise ToolboxTransferError(f"cannot write {archive}: it is a folder; give a file name")
+
+
+def save(image: LocalImage, archive: Path) -> list[str]:
+    """`docker save` the image to ``archive``; the lines that say what was written and how to use it."""
+    check_archive_path(archive)
     try:
         run(["docker", "save", "-o", archive, image.reference], timeout=SAVE_TIMEOUT)
     except CommandError as err:
