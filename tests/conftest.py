@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import parallel_run
 import pytest
 
 from clusters.cluster import Cluster
@@ -22,7 +23,29 @@ from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.plugin.concurrency import WORKERS_ENV
 from fixtures.plugin.keys import options_key
 
-OWN_CLUSTER = "own_cluster"
+OWN_CLUSTER = parallel_run.OWN_CLUSTER
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads -n
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """README's ``python3 -m pytest tests`` runs on two workers (tests/parallel_run.py)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not config.pluginmanager.has_plugin("xdist"):
+        return
+    workers = parallel_run.workers_for(
+        [str(a) for a in config.invocation_params.args],
+        dict(os.environ),
+        Path(__file__).resolve().parent,
+        config.invocation_params.dir,
+    )
+    if workers > 1:
+        config.option.numprocesses = workers
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") not in ("load", "loadgroup"):
+        return None
+    config.option.loadscopereorder = False  # own clusters first, then in collection order
+    return parallel_run.OwnClustersOnOneWorker(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,13 +55,37 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{OWN_CLUSTER}: brings up a kind cluster of its own (runs before the shared one exists)"
     )
+    config.addinivalue_line(
+        "markers",
+        f"{parallel_run.ADDS_NODES}: adds a node to the shared cluster (never beside an own cluster)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that bring up kind clusters of their own run first, before this run's shared cluster is
-    created (lazily, by the first test that needs it): this host fits only about seven kind nodes
-    (clusters/host_limits.py), so the two must not be up together."""
+    """Tests that bring up kind clusters of their own come first: run serially, before this run's shared
+    cluster is created (lazily, by the first test that needs it); on the default two workers, on one worker
+    beside the rest (tests/parallel_run.py)."""
     items.sort(key=lambda item: item.get_closest_marker(OWN_CLUSTER) is None)
+    parallel_run.check_own_cluster_files(items)
+
+
+@pytest.fixture(autouse=True)
+def _room_for_the_nodes(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under xdist, a test bringing up its own cluster or adding a node to the shared one holds the
+    node-room lock from its setup to its teardown (tests/parallel_run.py)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    marks = (parallel_run.OWN_CLUSTER, parallel_run.ADDS_NODES)
+    if workerinput is None or not any(request.node.get_closest_marker(m) for m in marks):
+        yield
+        return
+    with parallel_run.node_room(
+        tmp_path_factory.getbasetemp().parent,
+        workerinput["testrunuid"],
+        f"{workerinput['workerid']} {request.node.nodeid}",
+    ):
+        yield
 
 
 @pytest.fixture

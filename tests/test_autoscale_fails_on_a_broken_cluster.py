@@ -10,7 +10,7 @@ from clusters.kube.waits import WaitTimeout, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.daemonsets import DaemonSet, daemonset_manifest
 
-pytestmark = [pytest.mark.disruptive, pytest.mark.slow]
+pytestmark = [pytest.mark.disruptive, pytest.mark.adds_nodes, pytest.mark.slow]
 
 
 def test_joined_node_without_its_pod_is_named(wc_cluster: ClusterUnderTest, namespace: str) -> None:

@@ -8,7 +8,7 @@ from kubernetes.client.rest import ApiException
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.pods import create_pod_and_wait, delete_pod_and_wait, toolbox_pod
 
-pytestmark = pytest.mark.disruptive
+pytestmark = [pytest.mark.disruptive, pytest.mark.adds_nodes]
 
 
 def test_added_node_becomes_ready_runs_a_pod_and_is_gone_once_removed(

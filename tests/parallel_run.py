@@ -1,0 +1,78 @@
+"""The project's own tests run on two xdist workers by default: one brings up the kind clusters of the
+tests that need a cluster of their own (one after another), while the other runs everything else on this
+run's shared cluster. About a third of the run is spent in those own clusters, mostly waiting.
+
+Two workers, not more: the host fits about seven kind nodes (clusters/host_limits.py), the shared cluster
+has four and an own cluster up to three. A test that adds a node to the shared cluster therefore never
+runs while an own cluster is up: both hold the node-room lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from xdist.scheduler import LoadScopeScheduling
+
+from fixtures.plugin.concurrency import WORKERS_ENV, default_workers, distribution_chosen
+from fixtures.plugin.disruptive_lock import FileLock
+
+WORKERS = 2
+OWN_CLUSTER = "own_cluster"
+ADDS_NODES = "adds_nodes"
+#: The files whose tests bring up kind clusters of their own: the scheduler sees test ids only, not marks,
+#: so they are named here (and collection checks that the list and the marks agree).
+OWN_CLUSTER_FILES = (
+    "tests/test_dns_guarantees_on_a_custom_domain_and_dns_service.py",
+    "tests/test_my_cni.py",
+    "tests/test_my_storage_class.py",
+    "tests/test_suite_on_a_restricted_single_node_cluster.py",
+)
+OWN_CLUSTERS_SCOPE = "tests that bring up clusters of their own"
+#: Seconds a test waits for room for its nodes (the own-cluster tests take about 15 minutes in all).
+NODE_ROOM_TIMEOUT = 3600
+
+
+def workers_for(args: list[str], env: dict[str, str], tests_folder: Path, cwd: Path) -> int:
+    """Workers for a run with these arguments: WORKERS for a run of the whole tests folder (README's
+    command) that does not choose its own distribution, WC_WORKERS if set; 0 (serial) otherwise."""
+    if distribution_chosen(args):
+        return 0
+    paths = [a for a in args if not a.startswith("-")]
+    if not any((cwd / p).resolve() == tests_folder for p in paths):
+        return 0
+    return default_workers(None, env) if env.get(WORKERS_ENV, "").strip() else WORKERS
+
+
+class OwnClustersOnOneWorker(LoadScopeScheduling):
+    """Load scheduling by test file, except that the tests bringing up clusters of their own are one unit,
+    handed out first, so one worker runs them in turn from the start."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return OWN_CLUSTERS_SCOPE if path in OWN_CLUSTER_FILES else path
+
+
+def check_own_cluster_files(items: list[pytest.Item]) -> None:
+    """The files marked own_cluster are exactly those OWN_CLUSTER_FILES names (of those collected)."""
+    marked = {i.nodeid.split("::", 1)[0] for i in items if i.get_closest_marker(OWN_CLUSTER)}
+    unmarked = {i.nodeid.split("::", 1)[0] for i in items if not i.get_closest_marker(OWN_CLUSTER)}
+    missing, stray = marked - set(OWN_CLUSTER_FILES), unmarked & set(OWN_CLUSTER_FILES)
+    if missing or stray:
+        raise pytest.UsageError(
+            f"tests/parallel_run.py OWN_CLUSTER_FILES disagrees with the {OWN_CLUSTER} marks: "
+            f"marked but not listed {sorted(missing)}, listed but not marked {sorted(stray)}"
+        )
+
+
+@contextmanager
+def node_room(folder: Path, run_id: str, holder: str) -> Iterator[None]:
+    """Hold this run's node-room lock: one own cluster, or one node added to the shared cluster, at a time."""
+    lock = FileLock(folder / f"wc-node-room-{run_id}.lock")
+    lock.acquire(holder, timeout=NODE_ROOM_TIMEOUT)
+    try:
+        yield
+    finally:
+        lock.release()
