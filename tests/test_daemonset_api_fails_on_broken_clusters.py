@@ -1,5 +1,6 @@
-"""The DaemonSet API guarantees (a collection deleted, the ControllerRevision lifecycle) fail, and say why,
-on a cluster whose kube-controller-manager runs without the controller they rely on.
+"""The DaemonSet collection guarantee fails, and says why, on a cluster whose kube-controller-manager runs
+without the garbage collector it relies on (the ControllerRevision lifecycle without the daemonset
+controller: tests/test_guarantees_fail_without_the_workload_controllers.py).
 
 Each case restarts the controller manager of the live kind cluster without one controller, runs one
 guarantee in an inner pytest with its waits shortened, and restores the controller manager, also when the
@@ -19,7 +20,6 @@ from fixtures.resources.nodes import free_workers
 pytestmark = pytest.mark.disruptive
 
 COLLECTION_GUARANTEE = "conformance/daemonset/test_collection_list_patch_delete.py"
-REVISION_GUARANTEE = "conformance/daemonset/test_controller_revision_lifecycle.py"
 
 
 def broken_without(wc_cluster: ClusterUnderTest, controller: str, guarantee: str, failure: str) -> re.Match:
@@ -50,17 +50,3 @@ def test_collection_deletion_fails_naming_the_pods_left_when_the_garbage_collect
         assert re.search(rf"pod agent-1-\w+ \(uid [0-9a-f-]+\) still on {worker} \(Running\)", failure[3]), (
             f"the pod left on {worker} is not named:\n{failure[0]}"
         )
-
-
-def test_controller_revision_lifecycle_fails_saying_no_revision_is_made_when_the_daemonset_controller_is_off(
-    wc_cluster: ClusterUnderTest,
-) -> None:
-    """Without the daemonset controller nothing makes the DaemonSet's first ControllerRevision: the
-    failure says it controls none."""
-    broken_without(
-        wc_cluster,
-        "daemonset-controller",
-        REVISION_GUARANTEE,
-        r"timed out after [\d.]+s waiting for apps/v1 DaemonSet \S+/agent: a current ControllerRevision; "
-        r"last seen: ControllerRevisions it controls: none",
-    )

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from breakers.admission import PolicyNotServed, mutating_policy
 from breakers.cluster_dns import cluster_dns_scaled_to_zero
-from breakers.control_plane import controllers_disabled
 from breakers.storage_classes import default_classes, no_default_storage_class
 
 from clusters.kube.waits import NotYet, Probe, wait_for
@@ -60,25 +59,6 @@ def run_guarantee(
         text=True,
         timeout=900,
     )
-
-
-def test_coverage_fails_naming_each_node_without_its_pod_when_the_daemonset_controller_is_off(
-    wc_cluster: ClusterUnderTest,
-) -> None:
-    if wc_cluster.kind is None:
-        pytest.skip("needs a kind cluster brought up by this suite to restart its controller manager")
-    workers = sorted(
-        n.metadata.name
-        for n in wc_cluster.core.list_node(label_selector="!node-role.kubernetes.io/control-plane").items
-    )
-    with controllers_disabled(wc_cluster.kind, ["daemonset-controller"]):
-        result = run_guarantee(wc_cluster, "conformance/daemonset/test_coverage.py")
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output[-3000:]
-    assert "timed out after" in output and "apps/v1 DaemonSet" in output, output[-3000:]
-    for worker in workers:
-        assert f"{worker}: no pod" in output, f"{worker} is not named as lacking its pod:\n{output[-3000:]}"
-    assert "Traceback" not in output
 
 
 def broken_as(result: subprocess.CompletedProcess, failure: str) -> re.Match:
@@ -294,35 +274,4 @@ def test_a_guarantee_is_not_verified_naming_every_node_when_all_nodes_are_tainte
     ), output[-3000:]
     for node in nodes:
         assert f"{node}: " in output, f"{node} is not named with why it is out:\n{output[-3000:]}"
-    assert "Traceback" not in output
-
-
-REJECTED_POD_GUARANTEE = "conformance/statefulset/test_rejected_pod_recreated.py"
-SCALE_GUARANTEE = "conformance/statefulset/test_scale_subresource.py"
-
-
-def test_statefulset_guarantees_fail_naming_the_missing_pods_when_the_statefulset_controller_is_off(
-    wc_cluster: ClusterUnderTest,
-) -> None:
-    """A kube-controller-manager without its statefulset-controller: the rejected-pod guarantee MUST fail
-    in its observation, no web-0 ever made, let alone rejected and made again; the scale-subresource
-    guarantee MUST fail naming web-0 as missing (the scale itself is served by the API server and holds)."""
-    if wc_cluster.kind is None:
-        pytest.skip("needs a kind cluster brought up by this suite to restart its controller manager")
-    with controllers_disabled(wc_cluster.kind, ["statefulset-controller"]):
-        result = run_guarantee(wc_cluster, REJECTED_POD_GUARANTEE, extra=[SCALE_GUARANTEE])
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output[-3000:]
-    assert re.search(
-        r"timed out after [\d.]+s waiting for pod events of pods in \S+ with labels "
-        r"app\.kubernetes\.io/name=web: a web-0 Failed and deleted, then a new web-0 made; "
-        r"last seen: 0 events; last: no events",
-        output,
-    ), f"the rejected-pod guarantee does not say no web-0 was made:\n{output[-3000:]}"
-    assert re.search(
-        r"timed out after [\d.]+s waiting for apps/v1 StatefulSet \S+/web: exactly web-0\.\.web-0 "
-        r"Running and Ready, status in agreement; last seen: web-0: missing",
-        output,
-    ), f"the scale guarantee does not name web-0 as missing:\n{output[-3000:]}"
-    assert output.strip().splitlines()[-1] == "NOT CONFORMANT: 2 broken", output[-3000:]
     assert "Traceback" not in output
