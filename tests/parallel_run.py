@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
+from clusters.file_lock import FileLock
 from fixtures.plugin.concurrency import WORKERS_ENV, default_workers, distribution_chosen
-from fixtures.plugin.disruptive_lock import FileLock
 
 WORKERS = 2
 OWN_CLUSTER = "own_cluster"
