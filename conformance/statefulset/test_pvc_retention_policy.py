@@ -1,78 +1,104 @@
 """persistentVolumeClaimRetentionPolicy decides which claims of a StatefulSet go with it: whenDeleted
-for deleting the set, whenScaled for the ordinals a scale-down removes."""
+for deleting the set, whenScaled for the ordinals a scale-down removes. The controller says so with owner
+references: a claim the set's deletion must take is controlled by the set, and the garbage collector does
+the rest."""
 
 from __future__ import annotations
 
 import pytest
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.claims import owner_kinds
+from fixtures.resources.claims import owned_by, owners_are
 from fixtures.resources.statefulset_manifests import claim_name, retention
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage]
 
 CLAIMS = [claim_name("data", "web", o) for o in range(3)]
+DELETE, RETAIN = "Delete", "Retain"
 
 
-@pytest.mark.upstream(
-    "statefulset.go: should delete PVCs with a OnScaledown policy",
-    parity="stricter",
-    note="the claim of the remaining ordinal is the same object (UID), not being deleted",
+@pytest.mark.parametrize(
+    ("when_deleted", "when_scaled"),
+    [
+        pytest.param(
+            DELETE,
+            RETAIN,
+            id="whenDeleted=Delete,whenScaled=Retain",
+            marks=pytest.mark.upstream(
+                "statefulset.go: should delete PVCs with a WhenDeleted policy",
+                parity="stricter",
+                note="each claim controlled by the set, judged by the set's UID, with no pod reference; the "
+                "claims of a scale-down kept (same UIDs) and deleted with the set all the same",
+            ),
+        ),
+        pytest.param(
+            RETAIN,
+            DELETE,
+            id="whenDeleted=Retain,whenScaled=Delete",
+            marks=pytest.mark.upstream(
+                "statefulset.go: should delete PVCs with a OnScaledown policy",
+                parity="stricter",
+                note="the claim of the remaining ordinal is the same object (UID), not being deleted, without"
+                " owner; it also outlives the set",
+            ),
+        ),
+        pytest.param(DELETE, DELETE, id="whenDeleted=Delete,whenScaled=Delete"),
+        pytest.param(RETAIN, RETAIN, id="whenDeleted=Retain,whenScaled=Retain"),
+    ],
 )
-def test_delete_policies_remove_the_scaled_away_claims_then_the_rest_with_the_set(
-    make_statefulset_with_claims, step
+def test_claims_follow_the_retention_policy(
+    make_statefulset_with_claims, step, when_deleted, when_scaled
 ) -> None:
-    """With whenScaled: Delete, scaling 3 -> 1 MUST delete data-web-1 and data-web-2 and keep data-web-0
-    (same UID); with whenDeleted: Delete, deleting the set MUST then delete data-web-0.
+    """With a StatefulSet web of 3 and the retention policy of the case:
+    - each claim data-web-N MUST be controlled by web (its UID) exactly when whenDeleted is Delete, and have
+      no other owner (no pod reference while its ordinal is in range);
+    - scaling 3 -> 1 MUST delete data-web-1 and data-web-2 when whenScaled is Delete and keep them (same
+      UIDs) when Retain; data-web-0 MUST stay the same claim, not being deleted;
+    - deleting the set MUST then delete every claim left when whenDeleted is Delete, and keep each one
+      (same UID, not being deleted, no owner left) when Retain.
 
-    Fails on: a cluster that ignores the retention policy (the claims that stay are named, with their
-    phase) or deletes the claim of an ordinal that remains (its absence is named)."""
-    with step("arrange: a StatefulSet web of 3 with whenDeleted: Delete, whenScaled: Delete"):
+    Fails on: a statefulset controller that ignores the policy, or a cluster whose admission strips or
+    rewrites claim owner references (the claim and the owners it has are named), deletes a claim it must
+    keep (its absence is named), or keeps one it must delete (the claims left are named, with their phase)."""
+    with step(f"arrange: StatefulSet web of 3 with whenDeleted: {when_deleted}, whenScaled: {when_scaled}"):
         web, _, bound = make_statefulset_with_claims(
-            "web", retention_policy=retention(when_deleted="Delete", when_scaled="Delete")
+            "web", retention_policy=retention(when_deleted=when_deleted, when_scaled=when_scaled)
         )
+        uids = {name: claim.metadata.uid for name, claim in bound.items()}
+        owners = [owned_by(web.read())] if when_deleted == DELETE else []
+
+    with step(f"observe: each claim's owners are {', '.join(map(str, owners)) or 'none'}"):
+        wait_for(owners_are(web, dict.fromkeys(CLAIMS, owners)))
 
     with step("act: scale to 1"):
         web.scale(1)
-
-    with step("observe: data-web-1 and data-web-2 are deleted, data-web-0 stays"):
         wait_for(web.ready(1, timeout=120))
-        wait_for(web.claims_gone(CLAIMS[1:]).described("the claims of the removed ordinals deleted"))
+
+    scaled_away = CLAIMS[1:] if when_scaled == DELETE else []
+    with step(f"observe: {', '.join(scaled_away) or 'no claim'} deleted, the others the same claims"):
+        if scaled_away:
+            wait_for(web.claims_gone(scaled_away).described("the claims of the removed ordinals deleted"))
         left = web.claims()
-        assert CLAIMS[0] in left and left[CLAIMS[0]].metadata.uid == bound[CLAIMS[0]].metadata.uid, (
-            f"data-web-0 was deleted or replaced on scale-down; claims now: {sorted(left)}"
-        )
-        assert left[CLAIMS[0]].metadata.deletion_timestamp is None, "data-web-0 is being deleted"
+        for name in CLAIMS:
+            if name in scaled_away:
+                continue
+            assert name in left, f"{name} was deleted on scale-down; claims now: {sorted(left)}"
+            assert left[name].metadata.uid == uids[name], (
+                f"{name} was replaced: uid {left[name].metadata.uid}"
+            )
+            assert left[name].metadata.deletion_timestamp is None, f"{name} is being deleted"
 
     with step("act: delete the StatefulSet"):
         web.delete()
         wait_for(web.gone())
 
-    with step("observe: data-web-0 is deleted with it"):
-        wait_for(web.claims_gone(CLAIMS[:1]).described("data-web-0 deleted with the StatefulSet"))
-
-
-def test_retain_policies_keep_every_claim(make_statefulset_with_claims, step) -> None:
-    """With whenScaled: Retain and whenDeleted: Retain, scaling 3 -> 1 and then deleting the set MUST keep
-    data-web-0..2, each with its UID and not being deleted.
-
-    Fails on: a statefulset controller that deletes claims on scale-down or with the set despite Retain
-    (the missing or terminating claim is named)."""
-    with step("arrange: a StatefulSet web of 3 with whenDeleted: Retain, whenScaled: Retain"):
-        web, _, bound = make_statefulset_with_claims(
-            "web", retention_policy=retention(when_deleted="Retain", when_scaled="Retain")
-        )
-
-    with step("act: scale to 1, then delete the StatefulSet"):
-        web.scale(1)
-        wait_for(web.ready(1, timeout=120))
-        web.delete()
-        wait_for(web.gone())
-
-    with step("observe: every claim stays, same UID, not terminating"):
-        left = web.claims()
-        for name in CLAIMS:
-            assert name in left, f"{name} was deleted; claims now: {sorted(left)}"
-            assert left[name].metadata.uid == bound[name].metadata.uid, f"{name} was replaced"
-            assert left[name].metadata.deletion_timestamp is None, f"{name} is being deleted"
-            assert not owner_kinds(left[name]), f"{name} is owned by {owner_kinds(left[name])}"
+    remaining = [name for name in CLAIMS if name not in scaled_away]
+    if when_deleted == DELETE:
+        with step(f"observe: {', '.join(remaining)} deleted with the set"):
+            wait_for(web.claims_gone(remaining).described("the claims left deleted with the StatefulSet"))
+    else:
+        with step(f"observe: {', '.join(remaining)} stay, same UIDs, not being deleted, without owner"):
+            kept = wait_for(owners_are(web, dict.fromkeys(remaining, [])))
+            for name in remaining:
+                assert kept[name].metadata.uid == uids[name], f"{name} was replaced"
+                assert kept[name].metadata.deletion_timestamp is None, f"{name} is being deleted"
