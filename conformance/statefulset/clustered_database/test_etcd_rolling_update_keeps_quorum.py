@@ -1,0 +1,83 @@
+"""A rolling update of a clustered database's StatefulSet replaces one member at a time, each only once the
+one before is Ready again, so the cluster keeps its quorum: a client writing throughout keeps being
+answered."""
+
+from __future__ import annotations
+
+import pytest
+
+from clusters.kube.waits import NotYet, Probe, wait_for
+from fixtures.resources.etcd import holds_values
+from fixtures.resources.etcd_writer import WRITE_INTERVAL, Writer, account, quorum_gaps
+
+pytestmark = [pytest.mark.statefulset, pytest.mark.storage, pytest.mark.dns]
+
+#: Writes that may fail in the whole rollout: per member replaced, one routed to it as it stops (the API
+#: server's proxy may still pick it until its endpoint goes) and one during the leader change when it led.
+MAX_FAILED = 6
+#: Seconds without a successful write that a leader change may take (etcd's default election timeout
+#: is 1 s; a stopping leader hands over at once): a lost quorum lasts until a member is back, far longer.
+MAX_OUTAGE = 3.0
+
+
+def acknowledged(writer: Writer, after: int, at_least: int) -> Probe[int]:
+    """At least ``at_least`` writes acknowledged after the first ``after`` writes; returns how many."""
+
+    def check() -> int:
+        ok = sum(1 for w in writer.writes[after:] if w.ok)
+        if ok < at_least:
+            raise NotYet(f"{ok} writes acknowledged of {len(writer.writes) - after} made")
+        return ok
+
+    return Probe(check, f"{at_least} writes acknowledged", subject=f"writer {writer.target}", timeout=30)
+
+
+def test_etcd_rolling_update_keeps_quorum_while_a_client_writes(make_etcd_cluster, step) -> None:
+    """In a formed 3-member etcd StatefulSet (RollingUpdate, no partition), a template change MUST replace
+    etcd-2, etcd-1 and etcd-0 one at a time, each once the one before is Ready again, so that the cluster
+    keeps quorum throughout: a client writing through the client Service every 0.2 s, each write a request
+    of its own with a 3 s timeout, MUST see at most 6 of its writes fail (one routed to a stopping member,
+    one in a leader change, per member) and never go more than 3 s without an acknowledged write. After
+    the rollout, every member MUST be the same member (same IDs) and hold every acknowledged write.
+
+    Fails on: a StatefulSet controller that replaces members without waiting for the previous one to be
+    Ready, or more than one at a time (quorum lost: the run of failed writes and its first error are
+    named), one that gives a replaced member a new claim (it cannot rejoin: the rollout never completes,
+    the member's last words shown), or storage that loses acknowledged writes (the keys a member lacks)."""
+    with step("arrange: an etcd cluster of 3 and a client writing through the client Service"):
+        cluster = make_etcd_cluster("etcd")
+        writer = Writer(cluster.etcd, cluster.via_service, "w/").start()
+        try:
+            wait_for(acknowledged(writer, 0, 5))
+        except BaseException:
+            writer.stop()
+            raise
+
+    try:
+        with step("act: change the pod template (a rolling update of etcd-2, etcd-1, etcd-0)"):
+            started = len(writer.writes)
+            revision = cluster.roll("rolled")
+
+        with step(f"observe: the rollout completes at {revision}; writes go on after it"):
+            wait_for(cluster.members.ready(3, timeout=180))
+            rolled = len(writer.writes)
+            wait_for(acknowledged(writer, rolled, 5))
+    finally:
+        writes = writer.stop()
+    step.attach(account(writes), "writes")
+
+    with step("observe: every write during the rollout was counted; failures within the bound"):
+        during = writes[started:rolled]
+        assert len(during) >= 10, (
+            f"only {len(during)} writes made during the rollout ({WRITE_INTERVAL} s apart)"
+        )
+        gaps = quorum_gaps(writes, max_failed=MAX_FAILED, max_outage=MAX_OUTAGE)
+        assert not gaps, "the cluster lost its quorum: " + "; ".join(gaps)
+
+    with step("observe: the same members, each holding every acknowledged write"):
+        again = wait_for(cluster.formed())
+        assert again.ids == cluster.first.ids, f"member IDs {again.ids}, were {cluster.first.ids}"
+        written = {w.key: w.value for w in writes if w.ok}
+        assert written, "no write was acknowledged"
+        for name in sorted(cluster.peers):
+            wait_for(holds_values(cluster.etcd, name, "w/", written, subject=cluster.members.subject))
