@@ -40,6 +40,8 @@ def rewritten(sent: Any, stored: Any, path: str = "") -> list[str]:
                 continue  # absent, or a patch directive ($patch, $retainKeys), not a field
             where = f"{path}.{key}" if path else str(key)
             if key not in stored:
+                if value in (0, ""):
+                    continue  # a zero value, which the server omits (omitempty) when storing it
                 lines.append(f"{where}: sent {_show(value)}, stored <absent>")
             else:
                 lines += rewritten(value, stored[key], where)

@@ -162,3 +162,8 @@ def test_a_patch_is_not_checked_for_additions() -> None:
         {**stored, "spec": {**stored["spec"], "minReadySeconds": 5}},
         "patched",
     )
+
+
+def test_a_zero_value_the_server_omits_is_not_a_rewrite_and_a_dropped_one_is() -> None:
+    sent = {"spec": {"minReadySeconds": 0, "paused": False, "replicas": 2}}
+    assert rewritten(sent, {"spec": {}}) == ["spec.replicas: sent 2, stored <absent>"]
