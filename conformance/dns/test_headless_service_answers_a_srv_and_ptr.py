@@ -9,7 +9,7 @@ import pytest
 
 from clusters.kube.labels import APP_LABEL
 from clusters.kube.waits import wait_for
-from fixtures.resources.dns_answers import DnsQuestion, Expected, exactly, including, reverse_name
+from fixtures.resources.dns_answers import DnsQuestion, exactly, including, over_udp_and_tcp, reverse_name
 
 pytestmark = [pytest.mark.dns]
 
@@ -17,15 +17,6 @@ pytestmark = [pytest.mark.dns]
 PORT_NAME, PORT = "nominal", 80
 #: pod name -> spec.hostname: the DNS name comes from the hostname, not the pod's name.
 MEMBERS = {"member-a": "querier-a", "member-b": "querier-b"}
-
-
-def over_udp_and_tcp(expected: dict[DnsQuestion, Expected]) -> dict[DnsQuestion, Expected]:
-    """Each question asked once over UDP and once over TCP."""
-    return {
-        DnsQuestion(q.name, q.rtype, tcp=tcp, search=q.search): want
-        for q, want in expected.items()
-        for tcp in (False, True)
-    }
 
 
 @pytest.mark.upstream(
