@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--name", default=DEFAULT_NAME, help=f"cluster name (default {DEFAULT_NAME})")
     sub.choices["export-logs"].add_argument("destination", type=Path)
     sub.choices["remove-node"].add_argument("node")
+    sub.choices["add-node"].add_argument(
+        "--no-wait-ready",
+        action="store_true",
+        help="return once the Node object exists, not Ready (for a cluster where it cannot get Ready)",
+    )
     cleanup_parser = sub.add_parser(
         "cleanup",
         help="undo node changes and delete test namespaces that interrupted runs left behind "
@@ -162,11 +167,12 @@ def run_command(args: argparse.Namespace, progress: Progress) -> int:
         cluster.delete(progress)
     elif args.command == "export-logs":
         print(cluster.export_logs(args.destination))
-    elif args.command == "add-node":
-        joined = cluster.add_worker(progress)
+    elif args.command == "add-node":  # the node's name first on the last line, for --wc-node-add-command
+        joined = cluster.add_worker(progress, wait_ready=not args.no_wait_ready)
+        state = "registered" if args.no_wait_ready else "Ready"
         print(
-            f"{joined.name} Ready: container {joined.container_seconds:.1f} s, "
-            f"join {joined.join_seconds:.1f} s, Ready {joined.ready_seconds:.1f} s later"
+            f"{joined.name} {state}: container {joined.container_seconds:.1f} s, "
+            f"join {joined.join_seconds:.1f} s, {state} {joined.ready_seconds:.1f} s later"
         )
     elif args.command == "remove-node":
         cluster.remove_worker(args.node, progress)

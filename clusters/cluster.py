@@ -333,6 +333,8 @@ class Cluster:
                 timeout=300,
             )
             _wait_node_container_booted(node)
+        with progress.step(f"Loading {self.toolchain.toolbox_image} into {node} if it lacks it"):
+            self._kind_load("docker-image", self.toolchain.toolbox_image, [node])  # as load_toolbox does
         plugins = addons.load_record(self.state_dir)
         if any(p.images or p.archives for p in plugins):
             with progress.step(f"Loading the plugins' images into {node}"):

@@ -313,8 +313,29 @@ def test_on_a_cluster_this_suite_built_its_toolbox_is_found_on_the_nodes_and_che
             [*existing("kubeconfig"), "--wc-cni-manifest", "cni.yaml"],
             "ERROR: --wc-cni-* and --wc-storage-manifest install plugins into a kind*",
         ),
+        (
+            ["--wc-node-add-command", "scale-up"],
+            "ERROR: --wc-node-provider command needs --wc-node-remove-command CMD*",
+        ),
+        (
+            ["--wc-node-provider", "autoscaler", "--wc-node-remove-command", "scale-down {node}"],
+            "ERROR: --wc-node-add-command and --wc-node-remove-command are for --wc-node-provider command, *",
+        ),
+        (
+            [*existing("kubeconfig"), "--wc-node-provider", "kind"],
+            "ERROR: --wc-node-provider kind joins node containers to a kind cluster this run brings up*",
+        ),
+        (["--wc-node-timeout", "0"], "ERROR: --wc-node-timeout must be a positive*"),
     ],
-    ids=["images-without-manifests", "driver-without-class", "plugins-for-an-existing-cluster"],
+    ids=[
+        "images-without-manifests",
+        "driver-without-class",
+        "plugins-for-an-existing-cluster",
+        "node-add-command-without-remove",
+        "node-commands-for-the-autoscaler",
+        "kind-nodes-on-an-existing-cluster",
+        "node-timeout-zero",
+    ],
 )
 def test_plugin_options_that_cannot_work_are_a_usage_error_of_one_line(
     pytester: pytest.Pytester, args: list[str], line: str

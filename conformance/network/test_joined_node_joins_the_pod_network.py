@@ -8,10 +8,9 @@ from contextlib import ExitStack
 import pytest
 from kubernetes import client
 
-from clusters.kube.verdicts import NotVerified
 from clusters.kube.waits import wait_for
 from fixtures.resources.daemonsets import DaemonSet
-from fixtures.resources.node_lifecycle import joined_worker
+from fixtures.resources.node_lifecycle import joined_node
 from fixtures.resources.pod_network import EVERY_TAINT, PROBE_DAEMONSET, PROBE_PORT, all_pairs_reach
 from fixtures.resources.pods import Pod
 
@@ -32,7 +31,7 @@ def _delete_probes_before_the_node_leaves(probes: DaemonSet, pod: client.V1Pod) 
 
 
 def test_a_joined_nodes_probe_pod_reaches_and_is_reached_by_every_other_node(
-    wc_cluster, make_daemonset, step
+    node_lifecycle, make_daemonset, step
 ) -> None:
     """With a DaemonSet of probe pods on every node (tolerating every taint), each listening on TCP port
     7000, a worker that joins afterwards MUST get a Ready probe pod, and then every probe pod MUST open a
@@ -42,28 +41,22 @@ def test_a_joined_nodes_probe_pod_reaches_and_is_reached_by_every_other_node(
     Fails on: a CNI that sets up the pod network only for the nodes it found when it started (no route to
     the new node's podCIDR on the old nodes, or none from the new node to theirs), or that never installs
     itself on a new node (no probe pod gets Ready there: the node is named): every failing pair is named
-    as ``source-node (pod IP) -> target-node (pod IP): what nc said``."""
-    if wc_cluster.kind is None:
-        raise NotVerified(
-            "no way to add and remove a node: this cluster was not brought up by this suite with kind",
-            remedy="run with --wc-provider kind, or leave this guarantee out on purpose with -k",
-        )
+    as ``source-node (pod IP) -> target-node (pod IP): what nc said``. The node joins the way
+    --wc-node-provider says."""
 
     with step(f"arrange: a DaemonSet of probe pods listening on TCP {PROBE_PORT}, on every node"):
         probes = make_daemonset(PROBE_DAEMONSET, tolerations=[EVERY_TAINT], listen_port=PROBE_PORT)
         _, before, _ = wait_for(probes.covers_eligible_nodes())
 
     with ExitStack() as leave:  # the joined node is removed at the end, also after a failure
-        with step("act: a worker joins the running cluster"):
-            joined = leave.enter_context(joined_worker(wc_cluster.kind))
+        with step(f"act: a node joins the running cluster ({node_lifecycle.how})"):
+            joined = leave.enter_context(joined_node(node_lifecycle))
 
-        with step(f"observe: {joined.name} gets a Ready probe pod"):
-            pod = wait_for(probes.pod_ready_on(joined.name))
+        with step(f"observe: {joined} gets a Ready probe pod"):
+            pod = wait_for(probes.pod_ready_on(joined))
             leave.callback(_delete_probes_before_the_node_leaves, probes, pod)
 
-        with step(f"observe: every pair of nodes connects, {joined.name} included"):
-            pods = wait_for(all_pairs_reach(probes, including=f"{joined.name} ({pod.status.pod_ip})"))
+        with step(f"observe: every pair of nodes connects, {joined} included"):
+            pods = wait_for(all_pairs_reach(probes, including=f"{joined} ({pod.status.pod_ip})"))
             probed = {p.node for p in pods}
-            assert probed == before | {joined.name}, (
-                f"probed {sorted(probed)}; before the join {sorted(before)}"
-            )
+            assert probed == before | {joined}, f"probed {sorted(probed)}; before the join {sorted(before)}"

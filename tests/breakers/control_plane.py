@@ -98,18 +98,36 @@ def confirm_disabled(node: str, controllers: list[str]) -> None:
     probe()
 
 
-@contextmanager
-def controllers_disabled(cluster: Cluster, controllers: list[str]) -> Iterator[None]:
-    """kube-controller-manager restarted without the named controllers (their full names, e.g.
-    daemonset-controller); restored on exit."""
+def disable_controllers(cluster: Cluster, controllers: list[str]) -> str:
+    """Restart kube-controller-manager without the named controllers (their full names, e.g.
+    daemonset-controller) and return its original manifest, for restore_manifest. Restored at once if the
+    restarted one does not take the lease or does not say it disabled them."""
     node = cluster.control_plane
     original = output(["docker", "exec", node, "cat", KCM_MANIFEST])
     holder = lease_holder(cluster)
     _write_manifest(node, without_controllers(original, controllers))
     try:
-        holder = wait_for_new_leader(cluster, holder)
+        wait_for_new_leader(cluster, holder)
         confirm_disabled(node, controllers)
+    except BaseException:
+        restore_manifest(cluster, original)
+        raise
+    return original
+
+
+def restore_manifest(cluster: Cluster, original: str) -> None:
+    """Put kube-controller-manager's original manifest back and wait until the restarted one leads."""
+    holder = lease_holder(cluster)
+    _write_manifest(cluster.control_plane, original)
+    wait_for_new_leader(cluster, holder)
+
+
+@contextmanager
+def controllers_disabled(cluster: Cluster, controllers: list[str]) -> Iterator[None]:
+    """kube-controller-manager restarted without the named controllers (their full names, e.g.
+    daemonset-controller); restored on exit."""
+    original = disable_controllers(cluster, controllers)
+    try:
         yield
     finally:
-        _write_manifest(node, original)
-        wait_for_new_leader(cluster, holder)
+        restore_manifest(cluster, original)
