@@ -22,10 +22,10 @@ def test_a_deleted_etcd_member_comes_back_with_its_name_claim_and_member_id(make
     in its own store every key written before it went and the 5 keys written through etcd-0 while it was
     away.
 
-    Fails on: a StatefulSet controller or storage that gives the returning member a fresh claim (the claim
-    UID that changed is named; etcd refuses to start on an empty data directory for a member already in
-    the cluster, and its last words are shown), one that brings it back under another name, or storage
-    that loses the data (the keys the member lacks are named)."""
+    Fails on: a StatefulSet controller or storage that gives the returning member a fresh claim (the
+    claim whose UID changed is named: on an empty data directory etcd refuses to start as a member the
+    cluster already has), one that brings it back under another name, or storage that loses the data (the
+    keys the member lacks are named); a member that does not rejoin is named with the end of its log."""
     with step("arrange: an etcd cluster of 3 and 20 keys written through the client Service"):
         cluster = make_etcd_cluster("etcd")
         for key, value in BEFORE.items():
