@@ -21,6 +21,7 @@ import pytest
 from clusters.build.docker_images import image_exists
 from clusters.commands import output, run
 from clusters.toolchain import resolve, toolbox_reference
+from fixtures.facts.cluster_under_test import ClusterUnderTest
 from tests.local_registry import free_port, running_registry
 
 MANIFEST_TYPES = (
@@ -45,10 +46,14 @@ def image_id(reference: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def toolbox() -> str:
-    """The toolchain's toolbox image, built (or fetched) as `wc-cluster build` does."""
-    resolve()
-    return toolbox_reference()
+def toolbox(wc_cluster: ClusterUnderTest) -> str:
+    """The toolchain's toolbox image: built with the run's kind cluster (once, whatever the xdist workers),
+    else as `wc-cluster build` builds it."""
+    if wc_cluster.kind is None:
+        resolve()
+    reference = toolbox_reference()
+    assert image_exists(reference), f"{reference} is not in the Docker engine after the toolchain build"
+    return reference
 
 
 @pytest.fixture
