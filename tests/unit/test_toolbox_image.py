@@ -4,13 +4,16 @@ accepts."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 
+from clusters import official
 from clusters.build.docker_images import image_exists
 from clusters.build.hermetic import NON_ROOT, toolbox_recipe
+from clusters.progress import Progress
 from clusters.toolbox_image import (
     REGISTRY_TOOLBOX,
     ToolboxTransferError,
@@ -120,3 +123,19 @@ def test_an_image_the_engine_lacks_names_the_command_that_builds_it() -> None:
         f"toolbox image {missing} is not in the local Docker engine: run `wc-cluster build` (it builds or "
         "fetches it), then rerun"
     )
+
+
+@pytest.mark.parametrize("pulled", [True, False])
+def test_the_official_toolchain_pulls_the_registry_toolbox_once_for_its_clusters(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pulled: bool
+) -> None:
+    """No image built from a Dockerfile: the registry-served toolbox, pulled when the engine lacks it, is
+    what its kind clusters get loaded (Cluster.load_toolbox)."""
+    commands: list[list[str]] = []
+    monkeypatch.setattr(official, "ensure_docker_engine", lambda progress: None)
+    monkeypatch.setattr(official, "_download", lambda url, target, progress: tmp_path / target.name)
+    monkeypatch.setattr(official, "image_exists", lambda reference: pulled)
+    monkeypatch.setattr(official, "run", lambda argv, **_: commands.append([str(a) for a in argv]))
+    toolchain = official.fetch(Progress(stream=io.StringIO()))
+    assert toolchain.mode == "official" and toolchain.toolbox_image == REGISTRY_TOOLBOX
+    assert commands == ([] if pulled else [["docker", "pull", REGISTRY_TOOLBOX]])
