@@ -15,7 +15,7 @@ from fixtures.resources.statefulsets import CLAIM_TEMPLATE, StatefulSet
 
 pytestmark = pytest.mark.statefulset
 
-#: The file each pod writes on its claim (with_claims), read back after every rollout.
+#: The file each pod writes on its claim (with_claims), read back after the rollback.
 OWNER_FILE = f"{DATA_DIR}/owner"
 #: Seconds, once the controller has made the new update revision, in which an unready web-1 must hold the
 #: rollout back (a controller that does not wait deletes web-2 in that same sync).
