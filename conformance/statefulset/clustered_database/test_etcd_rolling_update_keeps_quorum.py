@@ -14,10 +14,14 @@ pytestmark = [pytest.mark.statefulset, pytest.mark.storage, pytest.mark.dns]
 
 #: Writes that may fail in the whole rollout: per member replaced, one routed to it as it stops (the API
 #: server's proxy may still pick it until its endpoint goes) and one during the leader change when it led.
+#: A lost quorum fails writes fast and many: the members left lose their leader (etcd checks quorum) and
+#: answer "no leader", or turn unready and leave no endpoint ("no endpoints available"); all 3 members
+#: restarted at once on the 1+3 kind cluster failed 15 writes in 3 s.
 MAX_FAILED = 6
-#: Seconds without a successful write that a leader change may take (etcd's default election timeout
-#: is 1 s; a stopping leader hands over at once): a lost quorum lasts until a member is back, far longer.
-MAX_OUTAGE = 3.0
+#: Seconds without an acknowledged write: a leader change takes about etcd's election timeout (1 s), and on
+#: a loaded machine one write may hang for its whole 3 s timeout (seen once in 4 runs): 7 s is more than
+#: two such writes in a row.
+MAX_OUTAGE = 7.0
 
 
 def acknowledged(writer: Writer, after: int, at_least: int) -> Probe[int]:
@@ -37,7 +41,7 @@ def test_etcd_rolling_update_keeps_quorum_while_a_client_writes(make_etcd_cluste
     etcd-2, etcd-1 and etcd-0 one at a time, each once the one before is Ready again, so that the cluster
     keeps quorum throughout: a client writing through the client Service every 0.2 s, each write a request
     of its own with a 3 s timeout, MUST see at most 6 of its writes fail (one routed to a stopping member,
-    one in a leader change, per member) and never go more than 3 s without an acknowledged write. After
+    one in a leader change, per member) and never go more than 7 s without an acknowledged write. After
     the rollout, every member MUST be the same member (same IDs) and hold every acknowledged write.
 
     Fails on: a StatefulSet controller that replaces members without waiting for the previous one to be
