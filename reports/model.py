@@ -149,6 +149,7 @@ class TestResult:
     steps: list[Step] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     not_verified: bool = False  # it failed because the cluster's state stopped the check
+    optional: str = ""  # why it is outside the verdict (an alpha feature gate): the optional marker's reason
 
     @property
     def duration(self) -> float:
@@ -203,6 +204,7 @@ class TestResult:
             "story": self.story,
             "verdict": self.outcome,
             "judgement": self.judgement,
+            "optional": self.optional or None,
             "phase": self.phase,
             "reason": self.reason,
             "start": iso(self.start),
@@ -231,6 +233,7 @@ class TestResult:
             steps=[Step.from_dict(step) for step in data.get("steps", [])],
             attachments=[Attachment.from_dict(a) for a in diagnosis.get("attachments", [])],
             not_verified=data.get("judgement") == NOT_VERIFIED and data["verdict"] == FAILED,
+            optional=data.get("optional") or "",
         )
 
 
@@ -245,6 +248,7 @@ class Verdict:
     not_verified: list[str]
     left_out: list[str]
     left_out_reasons: dict[str, str] = field(default_factory=dict)  # node id -> the user's reason
+    optional: dict[str, str] = field(default_factory=dict)  # node id -> judgement, outside the verdict
 
     def left_out_text(self, nodeid: str) -> str:
         """``left out by request: <reason>`` (the reason given with --wc-leave-out, else -m/-k)."""
@@ -259,6 +263,7 @@ class Verdict:
             "not_verified": self.not_verified,
             "left_out_by_request": self.left_out,
             "left_out_reasons": {nodeid: self.left_out_text(nodeid) for nodeid in self.left_out},
+            "optional": self.optional,
         }
 
 
@@ -272,14 +277,20 @@ def judge(
 ) -> Verdict | None:
     """CONFORMANT only when every selected guarantee holds and at least one was checked; None for a run
     that selected no guarantee at all (the project's own tests, say). Left-out guarantees (with the
-    user's reason, by node id, where --wc-leave-out gave one) are listed, never counted."""
+    user's reason, by node id, where --wc-leave-out gave one) are listed, never counted. Optional ones
+    (the optional marker: an alpha feature gate) are judged and shown after the line, never counted."""
     if not any(r.is_guarantee for r in results) and not left_out:
         return None
-    guarantees = list(results)  # in a run of guarantees, a failure anywhere is no pass either
+    optional = {r.nodeid: r.judgement for r in results if r.optional}
+    # in a run of guarantees, a failure anywhere is no pass either
+    guarantees = [r for r in results if not r.optional]
     held = [r for r in guarantees if r.judgement == HOLDS]
     broken = [r for r in guarantees if r.judgement == BROKEN]
     unverified = [r for r in guarantees if r.judgement == NOT_VERIFIED]
     aside = f"; {len(left_out)} left out by request" if left_out else ""
+    if optional:
+        judged = [f"{list(optional.values()).count(j)} {j}" for j in (HOLDS, BROKEN, NOT_VERIFIED)]
+        aside += f"; optional, not counted: {', '.join(n for n in judged if not n.startswith('0 '))}"
     if not guarantees:
         line = f"NOT CONFORMANT: no guarantee was checked{aside}"
     elif broken or unverified:
@@ -299,6 +310,7 @@ def judge(
         not_verified=[r.nodeid for r in unverified],
         left_out=list(left_out),
         left_out_reasons={k: v for k, v in (left_out_reasons or {}).items() if k in left_out},
+        optional=optional,
     )
 
 

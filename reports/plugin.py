@@ -88,8 +88,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+OPTIONAL_MARKER = "optional"
+OPTIONAL_HELP = (
+    f"{OPTIONAL_MARKER}(reason): a guarantee outside the conformance verdict (it needs an alpha feature "
+    "gate, say); judged and shown, never counted"
+)
+
+
 @pytest.hookimpl(tryfirst=True)  # before junitxml and allure-pytest read the options set here
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", OPTIONAL_HELP)
     try:
         config.stash[leave_out_key] = [leave_out.parse(text) for text in config.getoption(leave_out.OPTION)]
     except leave_out.LeaveOutError as err:
@@ -225,7 +233,8 @@ def _area(path: str, marked: list[str]) -> str:
 
 
 def describe(item: pytest.Item) -> dict[str, str]:
-    """The guarantee a test checks: its label, description, and Allure epic, feature and story."""
+    """The guarantee a test checks: its label, description, Allure epic, feature and story, and why it is
+    optional (outside the verdict), if it is."""
     function = getattr(item, "function", None)
     module = getattr(item, "module", None)
     path = item.nodeid.split("::")[0]
@@ -244,7 +253,16 @@ def describe(item: pytest.Item) -> dict[str, str]:
         LabelType.EPIC: str(given.get(LabelType.EPIC) or _area(path, marked)),
         LabelType.FEATURE: str(given.get(LabelType.FEATURE) or module_name),
         LabelType.STORY: str(given.get(LabelType.STORY) or getattr(item, "originalname", item.name)),
+        OPTIONAL_MARKER: _optional_reason(item),
     }
+
+
+def _optional_reason(item: pytest.Item) -> str:
+    """Why the guarantee is outside the verdict (its optional marker's reason), or "" when it counts."""
+    mark = item.get_closest_marker(OPTIONAL_MARKER)
+    if mark is None:
+        return ""
+    return str(mark.args[0] if mark.args else mark.kwargs.get("reason") or "optional")
 
 
 def _failure_message(report: pytest.TestReport | pytest.CollectReport) -> str:
@@ -295,6 +313,7 @@ class _Pending:
             steps=self.steps,
             attachments=self.attachments,
             not_verified=self.not_verified,
+            optional=self.meta.get(OPTIONAL_MARKER, ""),
         )
 
 
