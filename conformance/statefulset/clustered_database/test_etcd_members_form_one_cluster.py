@@ -32,9 +32,8 @@ def test_etcd_members_form_one_cluster_from_their_pod_dns_names(make_etcd_cluste
     Fails on: a cluster DNS without per-pod records of headless Services (or without records of unready
     pods under publishNotReadyAddresses): members cannot reach their peers and stay unready (each named,
     with the end of its log); a StatefulSet controller that names pods otherwise than <set>-<ordinal> or
-    makes new claims when the set comes back (the members come back as new members and fail to
-    bootstrap, or report another cluster); storage that loses the data across the restart (etcd-2 lacks
-    the key)."""
+    makes new claims when the set comes back, or storage that loses the data across the restart (an empty
+    cluster forms again, its IDs derived from the same names and URLs: etcd-2 lacks the key)."""
     with step("arrange: headless Service etcd, Service etcd-client, StatefulSet etcd of 3 (etcd image)"):
         cluster = make_etcd_cluster("etcd")
         first = cluster.first
