@@ -182,7 +182,8 @@ def _verdict_table(run: Run) -> str:
             f"<td>{esc(result.epic)}</td>"
             f"{verdict_cell(result.outcome)}"
             f'<td class="judgement {esc(result.judgement.replace(" ", "-"))}">'
-            f"{esc(result.judgement if result.is_guarantee else '')}</td>"
+            f"{esc(result.judgement if result.is_guarantee else '')}"
+            f"{esc(' (optional, not counted)' if result.optional else '')}</td>"
             f'<td class="reason">{esc(result.reason or "")}</td>'
             f'<td class="num">{format_duration(result.duration)}</td>'
             "</tr>"

@@ -3,8 +3,9 @@ the conformance verdict."""
 
 from __future__ import annotations
 
-from test_report_writers import result
+from test_report_writers import result, sample_run
 
+from reports import html
 from reports.model import FAILED, PASSED, TestResult, judge
 
 ALPHA = "needs the alpha feature gate StatefulSetRecreateStrategy"
@@ -34,3 +35,11 @@ def test_optional_reads_back_from_the_summary() -> None:
     optional = result("recreate", PASSED, optional=ALPHA)
     assert TestResult.from_dict(optional.as_dict()).optional == ALPHA
     assert TestResult.from_dict(result("plain", PASSED).as_dict()).optional == ""
+
+
+def test_the_html_report_marks_an_optional_guarantee_as_not_counted() -> None:
+    run = sample_run(fail=False)
+    run.results.append(result("recreate", FAILED, "gate off", not_verified=True, optional=ALPHA))
+    page = html.render(run)
+    assert "not verified (optional, not counted)" in page
+    assert "; optional, not counted: 1 not verified" in page
