@@ -152,6 +152,43 @@ def test_only_a_run_where_every_selected_guarantee_holds_is_conformant_and_exits
     )
 
 
+OPTIONAL_SUITE = """
+import pytest
+
+
+class NotVerified(Exception):  # the shape of clusters.kube.verdicts.NotVerified
+    verdict = "not verified"
+
+
+def test_holds():
+    pass
+
+
+@pytest.mark.optional("needs the alpha feature gate Recreate, off by default")
+def test_alpha():
+    raise NotVerified("the feature gate is off")
+"""
+
+
+def test_an_optional_guarantee_not_verified_is_shown_and_leaves_a_conformant_run_exiting_0(
+    holding_suite: pytest.Pytester,
+) -> None:
+    (holding_suite.path / "conformance" / "statefulset" / "test_optional.py").write_text(OPTIONAL_SUITE)
+    result = run(holding_suite, "--wc-report-dir", "out", "conformance/statefulset/test_optional.py")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert result.outlines[-1] == (
+        "CONFORMANT: 1 of 1 selected guarantees hold; optional, not counted: 1 not verified"
+    )
+    summary = json.loads((holding_suite.path / "out" / "summary.json").read_text())
+    alpha = "conformance/statefulset/test_optional.py::test_alpha"
+    assert summary["verdict"]["optional"] == {alpha: "not verified"}
+    optional = {g["story"]: g["optional"] for g in summary["guarantees"]}
+    assert optional == {
+        "test_holds": None,
+        "test_alpha": "needs the alpha feature gate Recreate, off by default",
+    }
+
+
 LEAVE_OUT = "--wc-leave-out"
 SKIPPED_ID = "conformance/statefulset/test_three.py::test_skipped"
 STOPPED_ID = "conformance/statefulset/test_three.py::test_stopped_by_the_cluster"
