@@ -6,6 +6,9 @@ pytest against the live cluster, and removes the policy afterwards, also when th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from test_guarantees_fail_on_broken_clusters import broken_as, policy_for, run_guarantee
 
@@ -25,13 +28,10 @@ HAS_PARTITION = (
 )
 
 
-def test_canary_is_broken_naming_the_replaced_pod_when_admission_resets_the_partition(
-    wc_cluster: ClusterUnderTest,
-) -> None:
-    """Breaks the cluster with a MutatingAdmissionPolicy that sets the partition of every StatefulSet
-    updated in the guarantee's namespaces back to 0, as "no half-done rollouts" policies do. The template
-    change the guarantee sends is stored as sent (the partition is not part of it), but the controller
-    then rolls out to every pod: the quiet window under partition=3 is broken naming web-2's deletion."""
+@contextmanager
+def partition_reset_for(wc_cluster: ClusterUnderTest, test: str) -> Iterator[None]:
+    """The MutatingAdmissionPolicy that sets the partition of every StatefulSet updated in the namespaces
+    of ``test`` back to 0, seen in force (on a dry-run update of a set with a partition) before yielding."""
     policy = dict(
         group="apps",
         resource="statefulsets",
@@ -39,7 +39,7 @@ def test_canary_is_broken_naming_the_replaced_pod_when_admission_resets_the_part
         json_patch=RESET_PARTITION,
         condition=HAS_PARTITION,
     )
-    with policy_for(wc_cluster, CANARY_TEST, prefix="wc-reset-partition", **policy) as (name, namespace):
+    with policy_for(wc_cluster, test, prefix="wc-reset-partition", **policy) as (name, namespace):
         manifest = statefulset_manifest(
             "plain", wc_cluster.toolbox_image, replicas=0, update_strategy=rolling_update(3)
         )
@@ -56,6 +56,17 @@ def test_canary_is_broken_naming_the_replaced_pod_when_admission_resets_the_part
         wait_for(
             Probe(in_force, "StatefulSets updated get partition 0", timeout=30, subject=f"policy {name}")
         )
+        yield
+
+
+def test_canary_is_broken_naming_the_replaced_pod_when_admission_resets_the_partition(
+    wc_cluster: ClusterUnderTest,
+) -> None:
+    """Breaks the cluster with a MutatingAdmissionPolicy that sets the partition of every StatefulSet
+    updated in the guarantee's namespaces back to 0, as "no half-done rollouts" policies do. The template
+    change the guarantee sends is stored as sent (the partition is not part of it), but the controller
+    then rolls out to every pod: the quiet window under partition=3 is broken naming web-2's deletion."""
+    with partition_reset_for(wc_cluster, CANARY_TEST):
         result = run_guarantee(wc_cluster, f"{CANARY_GUARANTEE}::{CANARY_TEST}", timeout_scale=1)
     broken_as(
         result,

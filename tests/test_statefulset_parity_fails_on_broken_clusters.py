@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import pytest
 from test_guarantees_fail_on_broken_clusters import broken_as, policy_for, run_guarantee
-from test_statefulset_canary_fails_on_a_broken_cluster import HAS_PARTITION, RESET_PARTITION
+from test_statefulset_canary_fails_on_a_broken_cluster import partition_reset_for
 
 from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.pods import toolbox_pod
-from fixtures.resources.statefulset_manifests import rolling_update, statefulset_manifest
 
 pytestmark = pytest.mark.disruptive
 
@@ -78,30 +77,7 @@ def test_held_pod_is_broken_naming_it_when_admission_resets_the_partition(
     updated in the guarantee's namespaces back to 0. The set is created with partition=1 as sent, but its
     template change then rolls out to web-0 too: held by its finalizer, it is deleted instead of kept at
     the current revision, and the guarantee is broken naming web-0."""
-    policy = dict(
-        group="apps",
-        resource="statefulsets",
-        operations=["UPDATE"],
-        json_patch=RESET_PARTITION,
-        condition=HAS_PARTITION,
-    )
-    with policy_for(wc_cluster, HELD_TEST, prefix="wc-reset-partition", **policy) as (name, namespace):
-        manifest = statefulset_manifest(
-            "plain", wc_cluster.toolbox_image, replicas=0, update_strategy=rolling_update(1)
-        )
-        wc_cluster.apps.create_namespaced_stateful_set(namespace, manifest)
-
-        def in_force() -> None:
-            patched = wc_cluster.apps.patch_namespaced_stateful_set(
-                "plain", namespace, {"spec": {"minReadySeconds": 1}}, dry_run="All"
-            )
-            partition = patched.spec.update_strategy.rolling_update.partition
-            if partition != 0:
-                raise NotYet(f"a StatefulSet updated in {namespace} keeps partition {partition}")
-
-        wait_for(
-            Probe(in_force, "StatefulSets updated get partition 0", timeout=30, subject=f"policy {name}")
-        )
+    with partition_reset_for(wc_cluster, HELD_TEST):
         result = run_guarantee(wc_cluster, f"{HELD_GUARANTEE}::{HELD_TEST}")
     broken_as(
         result,
