@@ -153,7 +153,10 @@ def test_every_guarantee_holds_or_is_not_verified_for_want_of_nodes_on_one_restr
         timeout=5400,
     )
     summary = done.summary
-    guarantees = {g["id"]: g for g in summary["guarantees"]}
+    # optional guarantees (an alpha feature gate) are outside the verdict: judged, never broken here
+    optional = {g["id"]: g["judgement"] for g in summary["guarantees"] if g.get("optional")}
+    assert "broken" not in optional.values(), optional
+    guarantees = {g["id"]: g for g in summary["guarantees"] if not g.get("optional")}
     assert len(guarantees) >= 40, sorted(guarantees)
     broken = {nodeid: g["reason"] for nodeid, g in guarantees.items() if g["judgement"] == "broken"}
     assert not broken, json.dumps(broken, indent=1)[:4000]
