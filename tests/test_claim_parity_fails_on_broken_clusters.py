@@ -17,6 +17,8 @@ from fixtures.resources.pods import toolbox_pod
 from fixtures.resources.statefulset_manifests import HOSTNAME_LABEL
 
 pytestmark = pytest.mark.disruptive
+#: One guarantee runs in the inner pytest: no xdist workers to start.
+SERIAL = ["-n", "0"]
 
 RETENTION_GUARANTEE = "conformance/statefulset/test_pvc_retention_policy.py"
 RETENTION_TEST = "test_claims_follow_the_retention_policy[whenDeleted=Delete,whenScaled=Retain]"
@@ -80,7 +82,7 @@ def test_retention_is_broken_naming_each_claim_without_its_owner_when_admission_
                 raise NotYet(f"a claim created in {namespace} keeps its owner references")
 
         wait_for(Probe(in_force, "claims created keep no owner", timeout=30, subject=f"policy {name}"))
-        result = run_guarantee(wc_cluster, f"{RETENTION_GUARANTEE}::{RETENTION_TEST}")
+        result = run_guarantee(wc_cluster, f"{RETENTION_GUARANTEE}::{RETENTION_TEST}", extra=SERIAL)
     broken_as(
         result,
         r"waiting for apps/v1 StatefulSet \S+/web: data-web-0, data-web-1, data-web-2 owned by "
@@ -118,7 +120,9 @@ def test_affinity_is_broken_naming_the_nodes_when_admission_turns_pod_affinity_i
                 raise NotYet(f"a pod created in {namespace} keeps its pod affinity")
 
         wait_for(Probe(in_force, "pods created get anti-affinity", timeout=30, subject=f"policy {name}"))
-        result = run_guarantee(wc_cluster, f"{AFFINITY_GUARANTEE}::{AFFINITY_TEST}", timeout_scale=1)
+        result = run_guarantee(
+            wc_cluster, f"{AFFINITY_GUARANTEE}::{AFFINITY_TEST}", timeout_scale=1, extra=SERIAL
+        )
     broken_as(
         result,
         r"pods on different nodes despite affinity: \{'web-0': '\S+', 'web-1': '\S+', 'web-2': '\S+'\}",
