@@ -64,8 +64,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that bring up kind clusters of their own come first: run serially, before this run's shared
     cluster is created (lazily, by the first test that needs it); on the default two workers, on one worker
-    beside the rest (tests/parallel_run.py)."""
-    items.sort(key=lambda item: item.get_closest_marker(OWN_CLUSTER) is None)
+    beside the rest (tests/parallel_run.py), where the tests that add a node to the shared cluster come
+    last, when the own clusters are likely gone and the node room free."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker(OWN_CLUSTER) is None,
+            item.get_closest_marker(parallel_run.ADDS_NODES) is not None,
+        )
+    )
     parallel_run.check_own_cluster_files(items)
 
 
