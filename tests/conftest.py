@@ -20,7 +20,7 @@ from clusters.cluster import Cluster
 from clusters.progress import Progress
 from clusters.toolchain import resolve
 from fixtures.facts.cluster_under_test import ClusterUnderTest
-from fixtures.plugin.concurrency import WORKERS_ENV
+from fixtures.plugin.concurrency import WORKERS_ENV, is_xdist_worker
 from fixtures.plugin.keys import options_key
 
 OWN_CLUSTER = parallel_run.OWN_CLUSTER
@@ -29,7 +29,7 @@ OWN_CLUSTER = parallel_run.OWN_CLUSTER
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads -n
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """README's ``python3 -m pytest tests`` runs on two workers (tests/parallel_run.py)."""
-    if os.environ.get("PYTEST_XDIST_WORKER") or not config.pluginmanager.has_plugin("xdist"):
+    if is_xdist_worker() or not config.pluginmanager.has_plugin("xdist"):
         return
     workers = parallel_run.workers_for(
         [str(a) for a in config.invocation_params.args],
@@ -66,12 +66,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     cluster is created (lazily, by the first test that needs it); on the default two workers, on one worker
     beside the rest (tests/parallel_run.py), where the tests that add a node to the shared cluster come
     last, when the own clusters are likely gone and the node room free."""
-    items.sort(
-        key=lambda item: (
-            item.get_closest_marker(OWN_CLUSTER) is None,
-            item.get_closest_marker(parallel_run.ADDS_NODES) is not None,
-        )
-    )
+    adding = {item.path for item in items if item.get_closest_marker(parallel_run.ADDS_NODES)}
+    # whole files: a worker takes a file at a time, where its first test stands
+    items.sort(key=lambda item: (item.get_closest_marker(OWN_CLUSTER) is None, item.path in adding))
     parallel_run.check_own_cluster_files(items)
 
 

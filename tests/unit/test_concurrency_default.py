@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.plugin.concurrency import MAX_WORKERS, default_workers, distribution_chosen, runs_guarantees
+from fixtures.plugin.concurrency import (
+    CONTROLLER_PID_ENV,
+    MAX_WORKERS,
+    default_workers,
+    distribution_chosen,
+    is_xdist_worker,
+    runs_guarantees,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,3 +73,11 @@ def test_wc_workers_sets_the_size_and_zero_means_serial() -> None:
 def test_a_bad_wc_workers_is_a_usage_error(bad: str) -> None:
     with pytest.raises(pytest.UsageError, match="WC_WORKERS"):
         default_workers(2, {"WC_WORKERS": bad})
+
+
+def test_a_pytest_started_by_an_xdist_worker_is_not_taken_for_a_worker() -> None:
+    """A worker's inner run inherits PYTEST_XDIST_WORKER; only the run's own workers have it as parent."""
+    worker_env = {"PYTEST_XDIST_WORKER": "gw0", CONTROLLER_PID_ENV: "100"}
+    assert is_xdist_worker(worker_env, parent=100)
+    assert not is_xdist_worker(worker_env, parent=200)
+    assert not is_xdist_worker({CONTROLLER_PID_ENV: "100"}, parent=100)
