@@ -76,17 +76,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _room_for_the_nodes(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[None]:
-    """Under xdist, a test bringing up its own cluster or adding a node to the shared one holds the
-    node-room lock from its setup to its teardown (tests/parallel_run.py)."""
+    """Under xdist, a test bringing up its own cluster or adding nodes to the shared one holds its node
+    slots from its setup to its teardown (tests/parallel_run.py)."""
     workerinput = getattr(request.config, "workerinput", None)
-    marks = (parallel_run.OWN_CLUSTER, parallel_run.ADDS_NODES)
-    if workerinput is None or not any(request.node.get_closest_marker(m) for m in marks):
+    slots = parallel_run.node_slots(request.node)
+    if workerinput is None or not slots:
         yield
         return
     with parallel_run.node_room(
         tmp_path_factory.getbasetemp().parent,
         workerinput["testrunuid"],
         f"{workerinput['workerid']} {request.node.nodeid}",
+        slots,
     ):
         yield
 

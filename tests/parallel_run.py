@@ -3,8 +3,11 @@ tests that need a cluster of their own (one after another), while the other runs
 run's shared cluster. About a third of the run is spent in those own clusters, mostly waiting.
 
 Two workers, not more: the host fits about seven kind nodes (clusters/host_limits.py), the shared cluster
-has four and an own cluster up to three. A test that adds a node to the shared cluster therefore never
-runs while an own cluster is up: both hold the node-room lock.
+has four, which leaves room for three more: an own cluster takes up to three, a test adding nodes to the
+shared cluster up to two. Each of the three is a lock file (a node slot): an own cluster of N nodes holds
+slots 0..N-1, a node-adding test slots 1 and 2, always taken in that order, so none waits on another
+forever. A one-node own cluster and a node-adding test run side by side; a three-node one and a
+node-adding test do not.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ OWN_CLUSTER_FILES = (
 OWN_CLUSTERS_SCOPE = "tests that bring up clusters of their own"
 #: Seconds a test waits for room for its nodes (the own-cluster tests take about 15 minutes in all).
 NODE_ROOM_TIMEOUT = 3600
+#: Nodes an own cluster has unless its mark says ``own_cluster(nodes=N)``.
+OWN_CLUSTER_NODES = 3
+#: Slots a node-adding test holds: nodes it may add at once.
+ADDED_NODE_SLOTS = (1, 2)
 
 
 def workers_for(args: list[str], env: dict[str, str], tests_folder: Path, cwd: Path) -> int:
@@ -67,12 +74,24 @@ def check_own_cluster_files(items: list[pytest.Item]) -> None:
         )
 
 
+def node_slots(item: pytest.Item) -> tuple[int, ...]:
+    """The node slots a test holds while it runs (none for most)."""
+    own = item.get_closest_marker(OWN_CLUSTER)
+    if own is not None:
+        return tuple(range(own.kwargs.get("nodes", OWN_CLUSTER_NODES)))
+    return ADDED_NODE_SLOTS if item.get_closest_marker(ADDS_NODES) else ()
+
+
 @contextmanager
-def node_room(folder: Path, run_id: str, holder: str) -> Iterator[None]:
-    """Hold this run's node-room lock: one own cluster, or one node added to the shared cluster, at a time."""
-    lock = FileLock(folder / f"wc-node-room-{run_id}.lock")
-    lock.acquire(holder, timeout=NODE_ROOM_TIMEOUT)
+def node_room(folder: Path, run_id: str, holder: str, slots: tuple[int, ...]) -> Iterator[None]:
+    """Hold these node slots of this run, taken in ascending order."""
+    held: list[FileLock] = []
     try:
+        for slot in sorted(slots):
+            lock = FileLock(folder / f"wc-node-slot-{slot}-{run_id}.lock")
+            lock.acquire(holder, timeout=NODE_ROOM_TIMEOUT)
+            held.append(lock)
         yield
     finally:
-        lock.release()
+        for lock in reversed(held):
+            lock.release()

@@ -26,7 +26,7 @@ from clusters.cluster import Cluster
 from clusters.kube.connect import connect
 from fixtures.plugin.concurrency import WORKERS_ENV
 
-pytestmark = [pytest.mark.own_cluster, pytest.mark.slow]
+pytestmark = [pytest.mark.own_cluster(nodes=1), pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
 CLUSTER_NAME = "wc-restricted-solo"

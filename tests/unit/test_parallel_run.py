@@ -8,6 +8,8 @@ import parallel_run
 import pytest
 from parallel_run import OWN_CLUSTER_FILES, OWN_CLUSTERS_SCOPE, OwnClustersOnOneWorker, workers_for
 
+from clusters.kube.waits import WaitTimeout
+
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
 
@@ -40,11 +42,38 @@ def test_the_own_cluster_tests_are_one_unit_and_the_rest_go_by_file() -> None:
 
 
 class _Item:
-    def __init__(self, nodeid: str, own: bool) -> None:
-        self.nodeid, self._own = nodeid, own
+    def __init__(self, nodeid: str, own: bool, **marks: pytest.MarkDecorator) -> None:
+        self.nodeid, self._marks = nodeid, dict(marks)
+        if own:
+            self._marks.setdefault(parallel_run.OWN_CLUSTER, pytest.mark.own_cluster)
 
-    def get_closest_marker(self, name: str) -> object | None:
-        return object() if self._own and name == parallel_run.OWN_CLUSTER else None
+    def get_closest_marker(self, name: str) -> pytest.Mark | None:
+        decorator = self._marks.get(name)
+        return decorator.mark if decorator is not None else None
+
+
+def test_node_slots_leave_room_for_a_one_node_cluster_beside_added_nodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    three = _Item("tests/test_my_cni.py::test_a", own=True)
+    one = _Item("x::y", own=True, own_cluster=pytest.mark.own_cluster(nodes=1))
+    adding = _Item("x::z", own=False, adds_nodes=pytest.mark.adds_nodes)
+    assert parallel_run.node_slots(three) == (0, 1, 2)  # type: ignore[arg-type]
+    assert parallel_run.node_slots(one) == (0,)  # type: ignore[arg-type]
+    assert parallel_run.node_slots(adding) == (1, 2)  # type: ignore[arg-type]
+    assert parallel_run.node_slots(_Item("x::w", own=False)) == ()  # type: ignore[arg-type]
+    with (
+        parallel_run.node_room(tmp_path, "run", "one", (0,)),
+        parallel_run.node_room(tmp_path, "run", "adding", (1, 2)),
+    ):
+        pass
+    monkeypatch.setattr(parallel_run, "NODE_ROOM_TIMEOUT", 0.5)
+    with (
+        parallel_run.node_room(tmp_path, "run", "three", (0, 1, 2)),
+        pytest.raises(WaitTimeout, match="held by three"),
+        parallel_run.node_room(tmp_path, "run", "adding", (1, 2)),
+    ):
+        pass
 
 
 def test_a_marked_file_missing_from_the_list_stops_the_run() -> None:
