@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from clusters.kube.waits import NotYet, Probe, wait_for
+from clusters.kube.waits import wait_for
 from fixtures.resources.etcd import holds_values
 from fixtures.resources.etcd_writer import WRITE_INTERVAL, Writer, account, quorum_gaps
 
@@ -22,18 +22,6 @@ MAX_FAILED = 6
 #: a loaded machine one write may hang for its whole 3 s timeout (seen once in 4 runs): 7 s is more than
 #: two such writes in a row.
 MAX_OUTAGE = 7.0
-
-
-def acknowledged(writer: Writer, after: int, at_least: int) -> Probe[int]:
-    """At least ``at_least`` writes acknowledged after the first ``after`` writes; returns how many."""
-
-    def check() -> int:
-        ok = sum(1 for w in writer.writes[after:] if w.ok)
-        if ok < at_least:
-            raise NotYet(f"{ok} writes acknowledged of {len(writer.writes) - after} made")
-        return ok
-
-    return Probe(check, f"{at_least} writes acknowledged", subject=f"writer {writer.target}", timeout=30)
 
 
 def test_etcd_rolling_update_keeps_quorum_while_a_client_writes(make_etcd_cluster, step) -> None:
@@ -52,7 +40,7 @@ def test_etcd_rolling_update_keeps_quorum_while_a_client_writes(make_etcd_cluste
         cluster = make_etcd_cluster("etcd")
         writer = Writer(cluster.etcd, cluster.via_service, "w/").start()
         try:
-            wait_for(acknowledged(writer, 0, 5))
+            wait_for(writer.acknowledged(0, 5))
         except BaseException:
             writer.stop()
             raise
@@ -65,7 +53,7 @@ def test_etcd_rolling_update_keeps_quorum_while_a_client_writes(make_etcd_cluste
         with step(f"observe: the rollout completes at {revision}; writes go on after it"):
             wait_for(cluster.members.ready(3, timeout=180))
             rolled = len(writer.writes)
-            wait_for(acknowledged(writer, rolled, 5))
+            wait_for(writer.acknowledged(rolled, 5))
     finally:
         writes = writer.stop()
     step.attach(account(writes), "writes")
