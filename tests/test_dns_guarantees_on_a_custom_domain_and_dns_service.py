@@ -4,7 +4,7 @@ run through --wc-provider existing as a certifier would. Nothing may be assumed,
 be left unverified there.
 
 The test brings up (and deletes, also on failure) a 1 control-plane + 2 worker kind cluster of its own,
-before this run's shared cluster exists."""
+beside this run's shared cluster."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ local-path provisioner with a class and provisioner name of its own) installed f
 its images are loaded, and every storage guarantee run on that class, not the cluster's default; the
 report names the class, its provisioner and driver, and how its first claim bound.
 
-The run brings up (and deletes) a cluster of its own, before this run's shared cluster exists."""
+The run brings up (and deletes) a cluster of its own, beside this run's shared cluster."""
 
 from __future__ import annotations
 
