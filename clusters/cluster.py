@@ -8,6 +8,7 @@ on the cluster's network, then a real `kubeadm join`.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import time
@@ -123,6 +124,25 @@ def _wait_node_container_booted(container: str) -> None:
     run(["docker", "exec", container, "ctr", "version"])
 
 
+#: Taints the node lifecycle controller puts on a node that is not Ready and lifts a little after it is:
+#: a Ready node still carrying one is no place for a test's pods yet.
+CONDITION_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+
+
+class _StillTainted(Exception):
+    """A Ready node still carries a condition taint."""
+
+
+def condition_tainted(nodes: dict) -> list[str]:
+    """``node key:effect`` for each condition taint on the nodes of a ``kubectl get nodes -o json`` list."""
+    return [
+        f"{node['metadata']['name']} {taint['key']}:{taint.get('effect', '')}"
+        for node in nodes.get("items", [])
+        for taint in node.get("spec", {}).get("taints") or []
+        if taint.get("key") in CONDITION_TAINTS
+    ]
+
+
 class Cluster:
     """One kind cluster, addressed by name."""
 
@@ -146,6 +166,32 @@ class Cluster:
 
     def kubectl(self, *args: str, timeout: float | None = 600) -> str:
         return self._kind.kubectl_output(*args, timeout=timeout)
+
+    def wait_condition_taints_lifted(self, *nodes: str) -> None:
+        """Wait until the named nodes (all, with none named) carry no condition taint: kubectl's wait for
+        Ready returns before the node lifecycle controller lifts node.kubernetes.io/not-ready, which on
+        a loaded host has taken long enough for a run's preflight to find a worker unschedulable."""
+        targets = [f"node/{n}" for n in nodes] or ["nodes"]
+
+        @retry(
+            stop=stop_after_delay(NODE_READY_TIMEOUT),
+            wait=wait_fixed(1),
+            retry=retry_if_exception_type(_StillTainted),
+            reraise=True,
+        )
+        def lifted() -> None:
+            listed = json.loads(self.kubectl("get", *targets, "-o", "json"))
+            if "items" not in listed:
+                listed = {"items": [listed]}
+            if tainted := condition_tainted(listed):
+                raise _StillTainted(", ".join(tainted))
+
+        try:
+            lifted()
+        except _StillTainted as err:
+            raise ClusterError(
+                f"nodes of {self.name!r} Ready but still tainted after {NODE_READY_TIMEOUT} s: {err}"
+            ) from err
 
     @property
     def control_plane(self) -> str:
@@ -192,6 +238,7 @@ class Cluster:
                 self.kubectl(
                     "wait", "--for=condition=Ready", "nodes", "--all", f"--timeout={NODE_READY_TIMEOUT}s"
                 )
+                self.wait_condition_taints_lifted()
             for plugin in plugins:
                 if plugin is cni:
                     self.wait_for_workloads(plugin, progress)
@@ -373,6 +420,7 @@ class Cluster:
                 self.kubectl(
                     "wait", "--for=condition=Ready", f"node/{node}", f"--timeout={NODE_READY_TIMEOUT}s"
                 )
+                self.wait_condition_taints_lifted(node)
         return NodeJoin(node, node_ip, container_seconds, join_seconds, time.monotonic() - ready_started)
 
     def remove_worker(self, node: str, progress: Progress | None = None) -> None:

@@ -8,7 +8,7 @@ from breakers.control_plane import without_controllers
 
 from clusters.build.components import kubernetes_ldflags, staging_replacements
 from clusters.build.kind_source import go_concatenated_constant, patch_containerd_config
-from clusters.cluster import join_configuration, next_worker_name, parse_join_command
+from clusters.cluster import condition_tainted, join_configuration, next_worker_name, parse_join_command
 from clusters.topology import CGROUP_V1_KUBELET_PATCH, TopologyError, for_host, load_topology
 from clusters.versions import load
 
@@ -135,3 +135,28 @@ def test_topology_needs_a_control_plane_and_gets_the_cgroup_v1_patch(tmp_path) -
     bad.write_text("kind: Cluster\nnodes:\n  - role: worker\n")
     with pytest.raises(TopologyError, match="control-plane"):
         load_topology(bad)
+
+
+def test_condition_taints_are_named_with_their_node_and_other_taints_ignored() -> None:
+    nodes = {
+        "items": [
+            {
+                "metadata": {"name": "cp"},
+                "spec": {"taints": [{"key": "node-role.kubernetes.io/control-plane"}]},
+            },
+            {
+                "metadata": {"name": "w1"},
+                "spec": {"taints": [{"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}]},
+            },
+            {"metadata": {"name": "w2"}, "spec": {}},
+            {
+                "metadata": {"name": "w3"},
+                "spec": {"taints": [{"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}]},
+            },
+        ]
+    }
+    assert condition_tainted(nodes) == [
+        "w1 node.kubernetes.io/not-ready:NoExecute",
+        "w3 node.kubernetes.io/unreachable:NoSchedule",
+    ]
+    assert condition_tainted({"items": []}) == []
