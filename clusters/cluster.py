@@ -40,6 +40,8 @@ CLUSTER_LABEL = "io.x-k8s.kind.cluster"
 ROLE_LABEL = "io.x-k8s.kind.role"
 CREATED_MARKER = "created-by-workload-conformance"
 NODE_READY_TIMEOUT = 300
+#: The Deployment kubeadm (so kind) runs the cluster DNS as, in kube-system.
+KIND_DNS_DEPLOYMENT = "coredns"
 CREATE_TIMEOUT = 900
 DELETE_TIMEOUT = 300
 LOAD_TIMEOUT = 900
@@ -244,6 +246,16 @@ class Cluster:
                     self.wait_for_workloads(plugin, progress)
                 else:
                     self.install(plugin, progress)
+            with progress.step(f"Waiting for the cluster DNS of {self.name!r} to be ready"):
+                # a run's preflight reads the DNS endpoints once: CoreDNS still starting read as unready
+                self.kubectl(
+                    "-n",
+                    "kube-system",
+                    "rollout",
+                    "status",
+                    f"deployment/{KIND_DNS_DEPLOYMENT}",
+                    f"--timeout={NODE_READY_TIMEOUT}s",
+                )
             addons.save_record(self.state_dir, plugins)
         except BaseException:
             if self.exists():
