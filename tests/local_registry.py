@@ -1,13 +1,18 @@
-"""A real OCI registry on this machine for the duration of a test: the distribution project's registry
-(tests/registry: its `registry` package with the filesystem driver), built once with Go from the module
-proxy and cached by the hash of its sources, served plain-HTTP on 127.0.0.1 at a free port (Docker pushes
-to 127.0.0.0/8 without TLS by default)."""
+"""A real OCI registry on this machine for the duration of a test: the distribution project's registry,
+served plain-HTTP on 127.0.0.1 at a free port (Docker pushes to 127.0.0.0/8 without TLS by default).
+
+Where apt can fetch it, Debian's build of it (package docker-registry), unpacked from the downloaded .deb
+into the cache, never installed (installing would start a system service); else tests/registry (its
+`registry` package with the filesystem driver), built with Go from the module proxy, which takes about
+five minutes on a fresh machine. Either is cached, the build by the hash of its sources."""
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import socket
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,8 +32,46 @@ http: {{addr: "{address}"}}
 """
 
 
+DEBIAN_PACKAGE = "docker-registry"
+
+
+def debian_registry() -> Path | None:
+    """Debian's registry binary, from the package apt downloads (cached); None where apt cannot."""
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        return None
+    found = subprocess.run(
+        ["apt-cache", "policy", DEBIAN_PACKAGE], capture_output=True, text=True, check=False
+    ).stdout
+    candidate = next((ln.split(":", 1)[1].strip() for ln in found.splitlines() if "Candidate:" in ln), "")
+    if not candidate or candidate == "(none)":
+        return None
+    binary = cache_dir("bin", f"registry-debian-{candidate.replace(':', '_')}") / DEBIAN_PACKAGE
+    if binary.exists():
+        return binary
+    with tempfile.TemporaryDirectory() as scratch:
+        fetched = subprocess.run(
+            ["apt-get", "download", "-q", f"{DEBIAN_PACKAGE}={candidate}"],
+            cwd=scratch,
+            capture_output=True,
+            check=False,
+            timeout=300,
+        )
+        debs = list(Path(scratch).glob("*.deb"))
+        if fetched.returncode != 0 or len(debs) != 1:
+            return None
+        run(["dpkg-deb", "-x", debs[0], Path(scratch) / "root"])
+        partial = binary.with_name(f"{DEBIAN_PACKAGE}.partial")
+        shutil.copy2(Path(scratch) / "root" / "usr" / "bin" / DEBIAN_PACKAGE, partial)
+        partial.rename(binary)
+    return binary
+
+
 def registry_binary() -> Path:
-    """The registry, built from tests/registry unless the cache has this version of it."""
+    """The registry: Debian's where apt can fetch it, else built from tests/registry unless the cache has
+    this version of it."""
+    debian = debian_registry()
+    if debian is not None:
+        return debian
     digest = hashlib.sha256()
     for name in ("go.mod", "go.sum", "main.go"):
         digest.update((SOURCE / name).read_bytes())
