@@ -9,7 +9,7 @@ from kubernetes import client
 
 from clusters.kube.waits import wait_for
 from fixtures.resources.claims import mounted_claim
-from fixtures.resources.etcd import claim_of, holds_values
+from fixtures.resources.etcd import FORMATION_TIMEOUT, claim_of, holds_values
 from fixtures.resources.etcd_writer import Writer, account, quorum_gaps
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage, pytest.mark.dns]
@@ -61,7 +61,7 @@ def test_etcd_set_scales_with_the_membership_by_its_highest_ordinal(make_etcd_cl
             grown, member_id = cluster.grow()
 
         with step("observe: etcd-3 is made, at the update revision, with its name and a claim of its own"):
-            new_pod = wait_for(grown.members.running(3))
+            new_pod = wait_for(grown.members.running(3, timeout=FORMATION_TIMEOUT))
             sts = wait_for(grown.members.generation_observed())
             assert sts.status.update_revision != current, f"no new revision after {current}"
             assert grown.members.revision_of(new_pod) == sts.status.update_revision, (
