@@ -28,10 +28,9 @@ ADDS_NODES = "adds_nodes"
 #: The files whose tests bring up kind clusters of their own: the scheduler sees test ids only, not marks,
 #: so they are named here (and collection checks that the list and the marks agree).
 OWN_CLUSTER_FILES = (
-    "tests/test_dns_guarantees_on_a_custom_domain_and_dns_service.py",
     "tests/test_my_cni.py",
     "tests/test_my_storage_class.py",
-    "tests/test_suite_on_a_restricted_single_node_cluster.py",
+    "tests/test_suite_on_a_cluster_laid_out_as_a_distribution.py",
 )
 OWN_CLUSTERS_SCOPE = "tests that bring up clusters of their own"
 #: Seconds a test waits for room for its nodes (the own-cluster tests take about 15 minutes in all).
