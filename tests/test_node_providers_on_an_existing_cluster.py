@@ -99,16 +99,18 @@ def stand_in_autoscaler(wc_cluster: ClusterUnderTest, tmp_path: Path) -> Iterato
 
 
 @adds_a_node
-def test_joining_guarantees_hold_with_the_autoscaler_provider(
+def test_autoscale_coverage_holds_with_the_autoscaler_provider(
     wc_cluster: ClusterUnderTest, stand_in_autoscaler: Path
 ) -> None:
-    """Pressure pods make the stand-in add a node, for each guarantee; deleting them makes it remove the
-    node, which each guarantee sees go (its leaving verified, not left to the stand-in's exit)."""
+    """Pressure pods make the stand-in add a node; deleting them makes it remove the node, which the
+    guarantee sees go (its leaving verified, not left to the stand-in's exit). Autoscale coverage only:
+    the joined-node network guarantee reaches its node through the same provider interface, shown with
+    the command provider above, and a second node join here cost about two minutes of a CI run."""
     before = node_names(wc_cluster)
     provider = ["--wc-node-provider", "autoscaler", "--wc-node-timeout", "300"]
-    held(run_guarantee(wc_cluster, COVERAGE, timeout_scale=1, extra=[NETWORK, *provider]), passed=2)
+    held(run_guarantee(wc_cluster, COVERAGE, timeout_scale=1, extra=provider), passed=1)
     log = stand_in_autoscaler.read_text()
-    assert log.count(": adding a node") == 2 and log.count("runs only DaemonSet pods") == 2, log
+    assert log.count(": adding a node") == 1 and log.count("runs only DaemonSet pods") == 1, log
     assert node_names(wc_cluster) == before
 
 
