@@ -7,7 +7,6 @@ pytest against the live cluster, and removes the policy afterwards, also when th
 
 from __future__ import annotations
 
-import pytest
 from kubernetes import client
 from test_guarantees_fail_on_broken_clusters import broken_as, policy_for, run_guarantee
 
@@ -16,7 +15,8 @@ from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.pods import toolbox_pod
 from fixtures.resources.statefulset_manifests import HOSTNAME_LABEL
 
-pytestmark = pytest.mark.disruptive
+# Not disruptive: the breaker acts on the guarantee's namespaces only and no node changes, so the case
+# runs beside other tests on the shared cluster.
 #: One guarantee runs in the inner pytest: no xdist workers to start.
 SERIAL = ["-n", "0"]
 

@@ -7,7 +7,6 @@ against the live cluster; it stops afterwards, also when the case fails."""
 
 from __future__ import annotations
 
-import pytest
 from breakers.fresh_claims import claims_deleted_with_pods
 from kubernetes import client
 from test_guarantees_fail_on_broken_clusters import broken_as, policy_for, run_guarantee
@@ -17,7 +16,8 @@ from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.namespaces import label_for_test
 from fixtures.resources.pods import toolbox_pod
 
-pytestmark = pytest.mark.disruptive
+# Not disruptive: the breaker acts on the guarantee's namespaces only and no node changes, so the case
+# runs beside other tests on the shared cluster.
 
 MEMBER_GUARANTEE = "conformance/statefulset/clustered_database/test_etcd_member_comes_back_as_itself.py"
 MEMBER_TEST = "test_a_deleted_etcd_member_comes_back_with_its_name_claim_and_member_id"

@@ -27,7 +27,10 @@ from fixtures.resources.node_changes import NodeChanges
 from fixtures.resources.nodes import free_workers
 from fixtures.resources.pods import toolbox_pod
 
-pytestmark = pytest.mark.disruptive
+#: The cases that break the shared cluster as a whole (a node's taint, CoreDNS, the default class), or whose
+#: guarantee changes nodes, run with the cluster to themselves; the surge case's admission acts on its
+#: namespaces only, so it runs beside other tests.
+disruptive = pytest.mark.disruptive
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -99,6 +102,7 @@ TOLERATE_EVERYTHING = (
 )
 
 
+@disruptive
 def test_noexecute_eviction_is_broken_naming_the_rewritten_toleration_when_admission_tolerates_everything(
     wc_cluster: ClusterUnderTest,
 ) -> None:
@@ -151,6 +155,7 @@ KEEP_ON_DELETE = (
 )
 
 
+@disruptive
 def test_own_scope_change_is_broken_naming_the_strategy_when_admission_keeps_daemonsets_on_delete(
     wc_cluster: ClusterUnderTest,
 ) -> None:
@@ -218,6 +223,7 @@ def test_surge_rollout_is_broken_naming_each_pod_when_admission_rewrites_the_ima
 DNS_GUARANTEE = "conformance/dns/test_headless_pod_records.py"
 
 
+@disruptive
 def test_headless_pod_records_fail_saying_the_lookup_found_no_server_when_coredns_is_scaled_to_zero(
     wc_cluster: ClusterUnderTest,
 ) -> None:
@@ -242,6 +248,7 @@ def test_headless_pod_records_fail_saying_the_lookup_found_no_server_when_coredn
     assert "Traceback" not in output
 
 
+@disruptive
 def test_storage_guarantees_are_not_verified_saying_why_when_there_is_no_default_storage_class(
     wc_cluster: ClusterUnderTest,
 ) -> None:
@@ -257,6 +264,7 @@ def test_storage_guarantees_are_not_verified_saying_why_when_there_is_no_default
     assert "Traceback" not in output
 
 
+@disruptive
 def test_a_guarantee_is_not_verified_naming_every_node_when_all_nodes_are_tainted(
     wc_cluster: ClusterUnderTest, node_changes: NodeChanges
 ) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 from test_guarantees_fail_on_broken_clusters import broken_as, policy_for, run_guarantee
 
 from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.statefulset_manifests import rolling_update, statefulset_manifest
 
-pytestmark = pytest.mark.disruptive
+# Not disruptive: the breaker acts on the guarantee's namespaces only and no node changes, so the case
+# runs beside other tests on the shared cluster.
 
 CANARY_GUARANTEE = "conformance/statefulset/test_partition_canary.py"
 CANARY_TEST = "test_partition_updates_only_ordinals_at_or_above_it"

@@ -6,7 +6,6 @@ pytest against the live cluster, and removes the policy afterwards, also when th
 
 from __future__ import annotations
 
-import pytest
 from test_guarantees_fail_on_broken_clusters import broken_as, policy_for, run_guarantee
 from test_statefulset_canary_fails_on_a_broken_cluster import partition_reset_for
 
@@ -14,7 +13,8 @@ from clusters.kube.waits import NotYet, Probe, wait_for
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.resources.pods import toolbox_pod
 
-pytestmark = pytest.mark.disruptive
+# Not disruptive: the breaker acts on the guarantee's namespaces only and no node changes, so the case
+# runs beside other tests on the shared cluster.
 
 ADOPTION_GUARANTEE = "conformance/statefulset/test_adopts_matching_orphans_and_releases_non_matching_pods.py"
 ADOPTION_TEST = "test_adopts_a_matching_orphan_and_releases_a_pod_that_stops_matching"
