@@ -28,7 +28,7 @@ OWN_CLUSTER = parallel_run.OWN_CLUSTER
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads -n
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """README's ``python3 -m pytest tests`` runs on two workers (tests/parallel_run.py)."""
+    """README's ``python3 -m pytest tests`` runs on three workers (tests/parallel_run.py)."""
     if is_xdist_worker() or not config.pluginmanager.has_plugin("xdist"):
         return
     workers = parallel_run.workers_for(
@@ -63,7 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that bring up kind clusters of their own come first: run serially, before this run's shared
-    cluster is created (lazily, by the first test that needs it); on the default two workers, on one worker
+    cluster is created (lazily, by the first test that needs it); on the default three workers, on one worker
     beside the rest (tests/parallel_run.py), where the tests that add a node to the shared cluster come
     last, when the own clusters are likely gone and the node room free."""
     adding = {item.path for item in items if item.get_closest_marker(parallel_run.ADDS_NODES)}

@@ -1,13 +1,14 @@
-"""The project's own tests run on two xdist workers by default: one brings up the kind clusters of the
-tests that need a cluster of their own (one after another), while the other runs everything else on this
-run's shared cluster. About a third of the run is spent in those own clusters, mostly waiting.
+"""The project's own tests run on three xdist workers by default: one brings up the kind clusters of the
+tests that need a cluster of their own (one after another), while the other two run everything else on
+this run's shared cluster. Most of a test's time is spent waiting on a cluster (the CPUs were 60-70 %
+idle with a whole suite running on one node), so a third worker shortens the run; the tests that break
+the shared cluster as a whole still run one at a time (they are disruptive, and hold its lock alone).
 
-Two workers, not more: the host fits about seven kind nodes (clusters/host_limits.py), the shared cluster
-has four, which leaves room for three more: an own cluster takes up to three, a test adding nodes to the
-shared cluster up to two. Each of the three is a lock file (a node slot): an own cluster of N nodes holds
-slots 0..N-1, a node-adding test slots 1 and 2, always taken in that order, so none waits on another
-forever. A one-node own cluster and a node-adding test run side by side; a three-node one and a
-node-adding test do not.
+The host fits about seven kind nodes (clusters/host_limits.py), the shared cluster has four, which leaves
+room for three more: an own cluster takes up to three, a test adding nodes to the shared cluster up to
+two. Each of the three is a lock file (a node slot): an own cluster of N nodes holds slots 0..N-1, a
+node-adding test slots 1 and 2, always taken in that order, so none waits on another forever. A one-node
+own cluster and a node-adding test run side by side; a three-node one and a node-adding test do not.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from xdist.scheduler import LoadScopeScheduling
 from clusters.file_lock import FileLock
 from fixtures.plugin.concurrency import WORKERS_ENV, default_workers, distribution_chosen
 
-WORKERS = 2
+WORKERS = 3
 OWN_CLUSTER = "own_cluster"
 ADDS_NODES = "adds_nodes"
 #: The files whose tests bring up kind clusters of their own: the scheduler sees test ids only, not marks,

@@ -17,11 +17,11 @@ TESTS = ROOT / "tests"
 @pytest.mark.parametrize(
     ("args", "env", "expected"),
     [
-        (["tests"], {}, 2),
-        (["tests/"], {}, 2),
-        (["tests", "-x"], {}, 2),
+        (["tests"], {}, 3),
+        (["tests/"], {}, 3),
+        (["tests", "-x"], {}, 3),
         (["tests"], {"WC_WORKERS": "0"}, 0),
-        (["tests"], {"WC_WORKERS": "3"}, 3),
+        (["tests"], {"WC_WORKERS": "2"}, 2),
         (["tests", "-n", "0"], {}, 0),
         (["tests", "-p", "no:xdist"], {}, 0),
         (["tests/unit"], {}, 0),
@@ -29,7 +29,7 @@ TESTS = ROOT / "tests"
         (["conformance"], {}, 0),
     ],
 )
-def test_only_the_whole_tests_folder_gets_two_workers(args: list[str], env: dict, expected: int) -> None:
+def test_only_the_whole_tests_folder_gets_three_workers(args: list[str], env: dict, expected: int) -> None:
     assert workers_for(args, env, TESTS, ROOT) == expected
 
 
