@@ -22,6 +22,7 @@ from clusters.toolchain import resolve
 from fixtures.facts.cluster_under_test import ClusterUnderTest
 from fixtures.plugin.concurrency import WORKERS_ENV, is_xdist_worker
 from fixtures.plugin.keys import options_key
+from fixtures.plugin.nodes import DISRUPTIVE
 
 OWN_CLUSTER = parallel_run.OWN_CLUSTER
 
@@ -62,13 +63,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that bring up kind clusters of their own come first: run serially, before this run's shared
-    cluster is created (lazily, by the first test that needs it); on the default three workers, on one worker
-    beside the rest (tests/parallel_run.py), where the tests that add a node to the shared cluster come
-    last, when the own clusters are likely gone and the node room free."""
-    adding = {item.path for item in items if item.get_closest_marker(parallel_run.ADDS_NODES)}
+    """Tests that bring up kind clusters of their own come first, the smallest cluster first: run serially,
+    before this run's shared cluster is created (lazily, by the first test that needs it); on the default
+    three workers, on one worker beside the rest (tests/parallel_run.py). Of the rest, files with
+    disruptive tests come first, those adding nodes first of all: they run one at a time, so they are best
+    spread beside the own clusters (the one-node own cluster leaves the node adders' slots free) rather
+    than left for the end of the run, where nothing else runs beside them."""
+    by_file: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(item.path, []).append(item)
+
+    def file_order(item: pytest.Item) -> tuple[int, int]:
+        tests = by_file[item.path]
+        if item.get_closest_marker(OWN_CLUSTER) is not None:
+            return (0, min(len(parallel_run.node_slots(t)) for t in tests))
+        if any(t.get_closest_marker(parallel_run.ADDS_NODES) for t in tests):
+            return (1, 0)
+        return (1, 1) if any(t.get_closest_marker(DISRUPTIVE) for t in tests) else (1, 2)
+
     # whole files: a worker takes a file at a time, where its first test stands
-    items.sort(key=lambda item: (item.get_closest_marker(OWN_CLUSTER) is None, item.path in adding))
+    items.sort(key=file_order)
     parallel_run.check_own_cluster_files(items)
 
 
