@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -80,21 +81,44 @@ def ensure_host_build_tools(progress: Progress) -> None:
         )
 
 
-def rootfs_image(name: str, packages: tuple[str, ...], versions: Versions, progress: Progress) -> str:
-    key = versions.key("debian", extra=",".join(packages))
-    tag = f"{IMAGE_PREFIX}/{name}-rootfs:{versions.debian_release}-{key}"
-    if image_exists(tag):
-        return tag
-    tarball = cache_dir("rootfs") / f"{name}-{versions.debian_release}-{key}.tar"
+ROOTFS = (("image-base", IMAGE_BASE_PACKAGES), ("node", NODE_PACKAGES))
+
+
+def _rootfs_key(packages: tuple[str, ...], versions: Versions) -> str:
+    return versions.key("debian", extra=",".join(packages))
+
+
+def rootfs_tarball(name: str, packages: tuple[str, ...], versions: Versions, progress: Progress) -> Path:
+    """The Debian root filesystem ``name`` as a tarball, bootstrapped unless the cache has it."""
+    tarball = cache_dir("rootfs") / f"{name}-{versions.debian_release}-{_rootfs_key(packages, versions)}.tar"
     if not tarball.exists():
         with progress.step(
             f"Bootstrapping Debian {versions.debian_release} rootfs for {name} ({len(packages)} packages)"
         ) as step:
             debootstrap_tarball(versions.debian_release, versions.debian_mirror, packages, tarball)
             step.detail = f"{tarball.stat().st_size / 1e6:.0f} MB"
+    return tarball
+
+
+def _rootfs_tag(name: str, packages: tuple[str, ...], versions: Versions) -> str:
+    return f"{IMAGE_PREFIX}/{name}-rootfs:{versions.debian_release}-{_rootfs_key(packages, versions)}"
+
+
+def rootfs_image(name: str, packages: tuple[str, ...], versions: Versions, progress: Progress) -> str:
+    tag = _rootfs_tag(name, packages, versions)
+    if image_exists(tag):
+        return tag
+    tarball = rootfs_tarball(name, packages, versions, progress)
     with progress.step(f"Importing {name} rootfs as {tag}"):
         import_rootfs(tarball, tag)
     return tag
+
+
+def _bootstrap_missing_rootfs(versions: Versions, progress: Progress) -> None:
+    """The tarball of each root filesystem whose image Docker lacks."""
+    for name, packages in ROOTFS:
+        if not image_exists(_rootfs_tag(name, packages, versions)):
+            rootfs_tarball(name, packages, versions, progress)
 
 
 def _kubeadm_images(kubeadm: Path, version: str) -> list[str]:
@@ -121,10 +145,16 @@ def build(versions: Versions | None = None, progress: Progress | None = None) ->
     progress = progress or Progress()
     ensure_host_build_tools(progress)
     ensure_docker_engine(progress)
-    bins, kind_dir = binary_builds.build_all(versions, progress)
     key = images_key(versions)
     node_tag = f"{IMAGE_PREFIX}/node:{versions.kubernetes}-{key}"
     toolbox = toolbox_tag(versions)
+    images_missing = not (image_exists(node_tag) and image_exists(toolbox))
+    # Debian's packages download and unpack (about 2 minutes) while Go compiles, not after it.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        rootfs = beside.submit(_bootstrap_missing_rootfs, versions, progress) if images_missing else None
+        bins, kind_dir = binary_builds.build_all(versions, progress)
+        if rootfs is not None:
+            rootfs.result()
     toolchain = Toolchain(
         mode="hermetic",
         kind=bins["kind"],
