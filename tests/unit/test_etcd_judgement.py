@@ -1,5 +1,5 @@
 """How the clustered-database guarantees judge what etcd answered: the membership every member reports,
-and a writer's account of each write during a rollout."""
+a writer's account of each write during a rollout, and the set-up writes that are tried again."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ import re
 import pytest
 
 from clusters.kube.waits import NotYet
-from fixtures.resources.etcd import Member, etcd_statefulset_manifest, judge_membership, peer_url
+from fixtures.resources.etcd import (
+    EtcdError,
+    Member,
+    etcd_statefulset_manifest,
+    judge_membership,
+    peer_url,
+    written,
+)
 from fixtures.resources.etcd_writer import Write, outages, quorum_gaps
 
 PEERS = {f"etcd-{o}": peer_url(f"etcd-{o}", "etcd", "ns", "cluster.example") for o in range(3)}
@@ -82,3 +89,26 @@ def test_too_many_failed_writes_or_a_long_outage_are_named() -> None:
     assert gaps[0] == "20 of 28 writes failed (at most 6 may)"
     assert "no write succeeded for 4.0s (at most 3.0s may pass) from +0.8s: 20 failed in a row" in gaps[1]
     assert "HTTP 503" in gaps[1]
+
+
+class RefusesOnce:
+    """Stands in for the etcd client: the first write of ``flaky`` times out, every other is acknowledged."""
+
+    def __init__(self, flaky: str) -> None:
+        self.flaky = flaky
+        self.puts: list[str] = []
+
+    def put(self, target: str, key: str, value: str) -> None:
+        self.puts.append(key)
+        if key == self.flaky and self.puts.count(key) == 1:
+            raise EtcdError(f"{target} kv/put: ReadTimeoutError: read timed out")
+
+
+def test_set_up_writes_are_tried_again_without_rewriting_what_was_acknowledged() -> None:
+    etcd = RefusesOnce("b")
+    probe = written(etcd, "pods/etcd-0", {"a": "1", "b": "2", "c": "3"}, subject="sts ns/etcd")  # type: ignore[arg-type]
+
+    with pytest.raises(NotYet, match=r"2 of 3 keys not yet acknowledged; pods/etcd-0 kv/put: ReadTimeout"):
+        probe.check()
+    assert probe.check() == {"a": "1", "b": "2", "c": "3"}
+    assert etcd.puts == ["a", "b", "b", "c"]

@@ -7,7 +7,7 @@ import pytest
 
 from clusters.kube.waits import wait_for
 from fixtures.resources.claims import mounted_claim
-from fixtures.resources.etcd import claim_of, holds_values
+from fixtures.resources.etcd import claim_of, holds_values, written
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage, pytest.mark.dns]
 
@@ -28,8 +28,7 @@ def test_a_deleted_etcd_member_comes_back_with_its_name_claim_and_member_id(make
     keys the member lacks are named); a member that does not rejoin is named with the end of its log."""
     with step("arrange: an etcd cluster of 3 and 20 keys written through the client Service"):
         cluster = make_etcd_cluster("etcd")
-        for key, value in BEFORE.items():
-            cluster.etcd.put(cluster.via_service, key, value)
+        wait_for(written(cluster.etcd, cluster.via_service, BEFORE, subject=cluster.members.subject))
         claim = claim_of(cluster.members, 1)
         assert claim is not None, f"no claim data-etcd-1: {sorted(cluster.members.claims())}"
         old_pod = cluster.members.pods()[1]
@@ -38,8 +37,7 @@ def test_a_deleted_etcd_member_comes_back_with_its_name_claim_and_member_id(make
 
     with step("act: delete etcd-1, and write 5 keys through etcd-0 while it is away"):
         cluster.members.delete_pod(1)
-        for key, value in WHILE_AWAY.items():
-            cluster.etcd.put("pods/etcd-0", key, value)
+        wait_for(written(cluster.etcd, "pods/etcd-0", WHILE_AWAY, subject=cluster.members.subject))
 
     with step("observe: a new etcd-1 mounts data-etcd-1 with the same UID"):
         new_pod = wait_for(cluster.members.replaced("etcd-1", old_pod.metadata.uid, ready=False))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from clusters.kube.waits import wait_for
-from fixtures.resources.etcd import holds_values
+from fixtures.resources.etcd import holds_values, written
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage, pytest.mark.dns]
 
@@ -44,7 +44,7 @@ def test_etcd_members_form_one_cluster_from_their_pod_dns_names(make_etcd_cluste
         assert len(set(first.ids.values())) == 3, f"members share an ID: {first.ids}"
 
     with step("act: write db/foo=bar through etcd-0"):
-        cluster.etcd.put("pods/etcd-0", "db/foo", "bar")
+        wait_for(written(cluster.etcd, "pods/etcd-0", {"db/foo": "bar"}, subject=cluster.members.subject))
 
     with step("observe: every member holds db/foo=bar in its own store"):
         for name in sorted(cluster.peers):

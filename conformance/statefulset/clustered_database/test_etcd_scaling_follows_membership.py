@@ -9,7 +9,7 @@ from kubernetes import client
 
 from clusters.kube.waits import wait_for
 from fixtures.resources.claims import mounted_claim
-from fixtures.resources.etcd import FORMATION_TIMEOUT, claim_of, holds_values
+from fixtures.resources.etcd import FORMATION_TIMEOUT, claim_of, holds_values, written
 from fixtures.resources.etcd_writer import Writer, account, quorum_gaps
 
 pytestmark = [pytest.mark.statefulset, pytest.mark.storage, pytest.mark.dns]
@@ -48,8 +48,7 @@ def test_etcd_set_scales_with_the_membership_by_its_highest_ordinal(make_etcd_cl
     words are shown)."""
     with step("arrange: an etcd cluster of 3, 20 keys, and a client writing through the client Service"):
         cluster = make_etcd_cluster("etcd")
-        for key, value in BEFORE.items():
-            cluster.etcd.put(cluster.via_service, key, value)
+        wait_for(written(cluster.etcd, cluster.via_service, BEFORE, subject=cluster.members.subject))
         running = {o: p.metadata.uid for o, p in cluster.members.pods().items()}
         assert sorted(running) == [0, 1, 2], f"the set runs ordinals {sorted(running)}"
         current = wait_for(cluster.members.generation_observed()).status.current_revision
@@ -114,6 +113,6 @@ def test_etcd_set_scales_with_the_membership_by_its_highest_ordinal(make_etcd_cl
         assert len(writes) >= 20, f"only {len(writes)} writes made"
         gaps = quorum_gaps(writes, max_failed=MAX_FAILED, max_outage=MAX_OUTAGE)
         assert not gaps, "the cluster lost its quorum: " + "; ".join(gaps)
-        written = {w.key: w.value for w in writes if w.ok}
+        acknowledged = {w.key: w.value for w in writes if w.ok}
         for name in sorted(shrunk.peers):
-            wait_for(holds_values(shrunk.etcd, name, "w/", written, subject=shrunk.members.subject))
+            wait_for(holds_values(shrunk.etcd, name, "w/", acknowledged, subject=shrunk.members.subject))
