@@ -46,7 +46,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getoption("dist") not in ("load", "loadgroup"):
         return None
     config.option.loadscopereorder = False  # own clusters first, then in collection order
-    return parallel_run.OwnClustersOnTwoWorkers(config, log)
+    return parallel_run.OwnClustersOnOneWorker(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,12 +63,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that bring up kind clusters of their own come first, the smallest cluster first: on the
-    default three workers, two workers run them from the start beside the rest (tests/parallel_run.py).
-    Of the rest, files with disruptive tests come next: they run one at a time, so they are best spread
-    beside the own clusters rather than left for the end of the run, where nothing else runs beside them.
-    Those adding nodes come after the other disruptive ones: the two-node own clusters at the start hold
-    the node slots they need."""
+    """Tests that bring up kind clusters of their own come first, the smallest cluster first: run serially,
+    before this run's shared cluster is created (lazily, by the first test that needs it); on the default
+    three workers, on one worker beside the rest (tests/parallel_run.py). Of the rest, files with
+    disruptive tests come first, those adding nodes first of all: they run one at a time, so they are best
+    spread beside the own clusters (the one-node own cluster leaves the node adders' slots free) rather
+    than left for the end of the run, where nothing else runs beside them."""
     by_file: dict[Path, list[pytest.Item]] = {}
     for item in items:
         by_file.setdefault(item.path, []).append(item)
@@ -78,8 +78,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker(OWN_CLUSTER) is not None:
             return (0, min(len(parallel_run.node_slots(t)) for t in tests))
         if any(t.get_closest_marker(parallel_run.ADDS_NODES) for t in tests):
-            return (1, 1)
-        return (1, 0) if any(t.get_closest_marker(DISRUPTIVE) for t in tests) else (1, 2)
+            return (1, 0)
+        return (1, 1) if any(t.get_closest_marker(DISRUPTIVE) for t in tests) else (1, 2)
 
     # whole files: a worker takes a file at a time, where its first test stands
     items.sort(key=file_order)

@@ -5,9 +5,8 @@ guarantees passing on a healthy network and the report naming the CNI. On a deli
 name every node pair that cannot reach the other.
 
 Each run brings up (and deletes) a cluster of its own of two nodes, beside this run's shared cluster of
-four (seven kind nodes fit on this host): the healthy one holds room for three, with the node the
-joined-node guarantee adds; the broken one, for two, runs beside a one-node own cluster
-(tests/parallel_run.py)."""
+four: with the node the joined-node guarantee adds, three, the room tests/parallel_run.py gives an own
+cluster (seven kind nodes fit on this host)."""
 
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ import pytest
 if TYPE_CHECKING:
     from conftest import ReadmeCommands  # tests/conftest.py: the readme fixture
 
-pytestmark = [pytest.mark.own_cluster(nodes=2), pytest.mark.slow]
+pytestmark = [pytest.mark.own_cluster, pytest.mark.slow]
 
 OUT_DIR = "/tmp/my-cni"
 CLUSTER = "wc-my-cni"
@@ -29,7 +28,6 @@ NODES = [f"{CLUSTER}-control-plane", f"{CLUSTER}-worker"]  # topologies/two-node
 ALL_PAIRS = "conformance/network/test_pods_reach_pods_on_every_node.py"
 
 
-@pytest.mark.own_cluster(nodes=3)  # with the node the joined-node guarantee adds
 def test_healthy_cni_passes_the_network_guarantees_and_the_report_names_it(
     readme: ReadmeCommands, tmp_path: Path
 ) -> None:

@@ -1,4 +1,4 @@
-"""README's test command runs on three workers, the own-cluster tests in two units from the start."""
+"""README's test command runs on two workers, the own-cluster tests together on one of them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import parallel_run
 import pytest
-from parallel_run import OWN_CLUSTER_FILES, OWN_CLUSTER_UNITS, OwnClustersOnTwoWorkers, workers_for
+from parallel_run import OWN_CLUSTER_FILES, OWN_CLUSTERS_SCOPE, OwnClustersOnOneWorker, workers_for
 
 from clusters.kube.waits import WaitTimeout
 
@@ -33,23 +33,12 @@ def test_only_the_whole_tests_folder_gets_three_workers(args: list[str], env: di
     assert workers_for(args, env, TESTS, ROOT) == expected
 
 
-def test_the_own_cluster_tests_are_two_units_and_the_rest_go_by_file() -> None:
-    split = OwnClustersOnTwoWorkers._split_scope
-    assert len(OWN_CLUSTER_UNITS) == 2
-    for number, unit in enumerate(OWN_CLUSTER_UNITS, start=1):
-        for entry in unit:
-            path, _, test = entry.partition("::")
-            assert (ROOT / path).is_file(), path
-            nodeid = f"{path}::{test or 'test_x'}"
-            assert split(None, nodeid) == f"own clusters {number}"  # type: ignore[arg-type]
-            assert split(None, f"{nodeid}[param]") == f"own clusters {number}"  # type: ignore[arg-type]
-    assert split(None, "tests/test_my_cni.py::test_new") == "tests/test_my_cni.py"  # type: ignore[arg-type]
+def test_the_own_cluster_tests_are_one_unit_and_the_rest_go_by_file() -> None:
+    split = OwnClustersOnOneWorker._split_scope
+    for path in OWN_CLUSTER_FILES:
+        assert split(None, f"{path}::test_x") == OWN_CLUSTERS_SCOPE  # type: ignore[arg-type]
+        assert (ROOT / path).is_file(), path
     assert split(None, "tests/unit/test_waits.py::test_y[a::b]") == "tests/unit/test_waits.py"  # type: ignore[arg-type]
-    assert OWN_CLUSTER_FILES == (
-        "tests/test_suite_on_a_cluster_laid_out_as_a_distribution.py",
-        "tests/test_my_cni.py",
-        "tests/test_my_storage_class.py",
-    )
 
 
 class _Item:
@@ -63,24 +52,21 @@ class _Item:
         return decorator.mark if decorator is not None else None
 
 
-def test_node_slots_leave_room_for_a_one_node_cluster_beside_added_nodes_or_a_two_node_cluster(
+def test_node_slots_leave_room_for_a_one_node_cluster_beside_added_nodes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    three = _Item("tests/test_my_storage_class.py::test_a", own=True)
-    two = _Item("x::v", own=True, own_cluster=pytest.mark.own_cluster(nodes=2))
+    three = _Item("tests/test_my_cni.py::test_a", own=True)
     one = _Item("x::y", own=True, own_cluster=pytest.mark.own_cluster(nodes=1))
     adding = _Item("x::z", own=False, adds_nodes=pytest.mark.adds_nodes)
     assert parallel_run.node_slots(three) == (0, 1, 2)  # type: ignore[arg-type]
-    assert parallel_run.node_slots(two) == (1, 2)  # type: ignore[arg-type]
     assert parallel_run.node_slots(one) == (0,)  # type: ignore[arg-type]
     assert parallel_run.node_slots(adding) == (1, 2)  # type: ignore[arg-type]
     assert parallel_run.node_slots(_Item("x::w", own=False)) == ()  # type: ignore[arg-type]
-    for beside_one in ((1, 2), parallel_run.node_slots(two)):  # type: ignore[arg-type]
-        with (
-            parallel_run.node_room(tmp_path, "run", "one", (0,)),
-            parallel_run.node_room(tmp_path, "run", "beside", beside_one),
-        ):
-            pass
+    with (
+        parallel_run.node_room(tmp_path, "run", "one", (0,)),
+        parallel_run.node_room(tmp_path, "run", "adding", (1, 2)),
+    ):
+        pass
     monkeypatch.setattr(parallel_run, "NODE_ROOM_TIMEOUT", 0.5)
     with (
         parallel_run.node_room(tmp_path, "run", "three", (0, 1, 2)),
@@ -90,12 +76,9 @@ def test_node_slots_leave_room_for_a_one_node_cluster_beside_added_nodes_or_a_tw
         pass
 
 
-def test_a_marked_file_missing_from_the_list_or_a_test_without_a_unit_stops_the_run() -> None:
+def test_a_marked_file_missing_from_the_list_stops_the_run() -> None:
     with pytest.raises(pytest.UsageError, match="marked but not listed"):
         parallel_run.check_own_cluster_files([_Item("tests/test_new_cluster.py::test_a", own=True)])  # type: ignore[list-item]
     with pytest.raises(pytest.UsageError, match=r"listed but not marked \['tests/test_my_cni.py'\]"):
         parallel_run.check_own_cluster_files([_Item("tests/test_my_cni.py::test_a", own=False)])  # type: ignore[list-item]
-    with pytest.raises(pytest.UsageError, match=r"no unit for \['tests/test_my_cni.py::test_a'\]"):
-        parallel_run.check_own_cluster_files([_Item("tests/test_my_cni.py::test_a", own=True)])  # type: ignore[list-item]
-    placed = "tests/test_my_storage_class.py::test_a"
-    parallel_run.check_own_cluster_files([_Item(placed, own=True)])  # type: ignore[list-item]
+    parallel_run.check_own_cluster_files([_Item("tests/test_my_cni.py::test_a", own=True)])  # type: ignore[list-item]
