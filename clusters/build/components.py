@@ -9,6 +9,7 @@ from clusters.build.gobuild import GoBuild
 from clusters.versions import Versions
 
 KINDNETD_SOURCE = Path(__file__).resolve().parent.parent / "images" / "kindnetd"
+COREDNS_MAIN = Path(__file__).resolve().parent.parent / "images" / "coredns" / "main.go"
 
 KUBERNETES_COMMANDS = (
     "kubeadm",
@@ -79,7 +80,9 @@ def simple_builds(v: Versions) -> list[GoBuild]:
             name="coredns",
             module="github.com/coredns/coredns",
             version=v["coredns"],
-            packages=["github.com/coredns/coredns"],
+            packages=["."],
+            main_text=COREDNS_MAIN.read_text(),
+            rename={"wcbuild": "coredns"},
             ldflags=[f"-X github.com/coredns/coredns/coremain.GitCommit={v['coredns']}"],
         ),
         GoBuild(

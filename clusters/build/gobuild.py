@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -30,9 +31,14 @@ class GoBuild:
     rename: Mapping[str, str] = field(default_factory=dict)  # binary name Go picks -> name wanted
     source_dir: Path | None = None  # a module of this project, built in place instead of from the proxy
     test_binary: str = ""  # set: the one package's tests compiled into this file (`go test -c`)
+    # set: the text of a main.go, built as the throwaway module's own main package (packages ["."]) against
+    # the required module: a binary with fewer parts than the module's own main links
+    main_text: str = ""
 
     def fingerprint(self) -> dict[str, object]:
         extra = {"test_binary": self.test_binary} if self.test_binary else {}  # other keys unchanged
+        if self.main_text:
+            extra["main"] = hashlib.sha256(self.main_text.encode()).hexdigest()
         return extra | {
             "module": self.module,
             "version": self.version,
@@ -103,6 +109,9 @@ def go_build(build: GoBuild, out_dir: Path, workdir: Path) -> list[Path]:
         args += list(build.packages)
     else:
         write_workspace(build, workdir)
+        (workdir / "main.go").unlink(missing_ok=True)
+        if build.main_text:
+            (workdir / "main.go").write_text(build.main_text)
         cwd = workdir
         run(["go", "mod", "download", f"{build.module}@{build.version}"], cwd=cwd, env=go_env(build))
         args += list(build.packages)

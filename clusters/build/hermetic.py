@@ -37,8 +37,9 @@ HOST_BUILD_HEADERS = {
 
 
 def images_key(versions: Versions) -> str:
-    kindnetd = binary_builds._source_hash(binary_builds.components.KINDNETD_SOURCE)
-    extra = f"{IMAGE_RECIPE}|{gobuild.RECIPE}|{gobuild.go_version()}|{kindnetd}"
+    # this project's sources of node binaries: kindnetd's module and CoreDNS's main.go
+    own_sources = binary_builds._source_hash(binary_builds.components.KINDNETD_SOURCE.parent)
+    extra = f"{IMAGE_RECIPE}|{gobuild.RECIPE}|{gobuild.go_version()}|{own_sources}"
     return versions.key(*versions.toolchain_components(), extra=extra)
 
 
