@@ -113,16 +113,22 @@ def node_safety_net():
 """
 
 
-def test_under_xdist_no_cluster_test_runs_beside_a_disruptive_one(fake_suite: pytest.Pytester) -> None:
-    """A NoExecute taint would evict other tests' pods: while a disruptive test runs, it has the cluster
-    to itself, and tests that use the cluster but change no node run beside each other."""
+def intervals_with_plain_tests_on_the_cluster(fake_suite: pytest.Pytester) -> list[dict]:
+    """Run the fake suite on two workers with its plain tests using the (stand-in) cluster; the logged
+    intervals of its tests."""
     fake_suite.makeconftest(CLUSTER_STANDIN)
     fake_suite.makepyfile(
         test_fake=FAKE_TESTS.replace("def test_plain(n):", "def test_plain(n, wc_cluster):")
     )
     result = run(fake_suite, "-n", "2", "-k", "not node_changes")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    lines = [json.loads(line) for line in (fake_suite.path / "intervals.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (fake_suite.path / "intervals.jsonl").read_text().splitlines()]
+
+
+def test_under_xdist_no_cluster_test_runs_beside_a_disruptive_one(fake_suite: pytest.Pytester) -> None:
+    """A NoExecute taint would evict other tests' pods: while a disruptive test runs, it has the cluster
+    to itself, and tests that use the cluster but change no node run beside each other."""
+    lines = intervals_with_plain_tests_on_the_cluster(fake_suite)
     disruptive = [line for line in lines if line["kind"] == "disruptive"]
     plain = [line for line in lines if line["kind"] == "plain"]
     clashes = [
@@ -132,3 +138,15 @@ def test_under_xdist_no_cluster_test_runs_beside_a_disruptive_one(fake_suite: py
         if p["start"] < d["end"] and d["start"] < p["end"]
     ]
     assert clashes == []
+
+
+def test_under_xdist_the_disruptive_tests_run_as_one_block_on_one_worker(fake_suite: pytest.Pytester) -> None:
+    """Each disruptive test waits until the tests beside it are done: spread over the workers they would
+    drain the cluster once each, so by default they go to one worker, one after another, and no test that
+    uses the cluster starts between the first of them and the last."""
+    lines = intervals_with_plain_tests_on_the_cluster(fake_suite)
+    disruptive = [line for line in lines if line["kind"] == "disruptive"]
+    assert len(disruptive) == 4 and len({d["worker"] for d in disruptive}) == 1, disruptive
+    block_start, block_end = min(d["start"] for d in disruptive), max(d["end"] for d in disruptive)
+    inside = [p for p in lines if p["kind"] == "plain" and block_start < p["end"] and p["start"] < block_end]
+    assert inside == [], f"plain tests ran within the block {block_start:.2f}-{block_end:.2f}: {inside}"
