@@ -127,7 +127,8 @@ def _flannel_images(
     """Build (or reuse) the flannel and flannel-cni-plugin images; returns their key and references."""
     base = rootfs_image("image-base", IMAGE_BASE_PACKAGES, v, progress)
     toolchain = gobuild.go_version()
-    builds = [flannel.flannel_build(v), flannel.cni_plugin_build(v)]
+    main_go = (_module_dir(flannel.FLANNEL_MODULE, v["flannel"]) / "main.go").read_text()
+    builds = [flannel.flannel_build(v, main_go), flannel.cni_plugin_build(v)]
     extra = "|".join([flannel.RECIPE, base, *(build_key(b, toolchain) for b in builds)])
     key = v.key("flannel", "flannel_cni_plugin", "debian", extra=extra)
     flannel_ref = f"{IMAGE_PREFIX}/flannel:{v['flannel']}-{key}"

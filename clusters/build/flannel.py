@@ -22,6 +22,10 @@ TENCENT_SDK_MODULES = tuple(
 )
 MANIFEST_IN_MODULE = "Documentation/kube-flannel.yml"
 BACKENDS = ("host-gw", "alloc")
+# The backend packages flanneld is built with (pkg/backend/<name>): the two above and vxlan, flannel's
+# default. The others main.go imports (ipsec, wireguard, udp, extension, tencentvpc) pull in cloud SDKs,
+# strongSwan and cgo, and roughly doubled the cold build inside the CNI tests.
+KEPT_BACKEND_PACKAGES = ("alloc", "hostgw", "vxlan")
 # kind's default podSubnet: flannel's Network must be the range kube-controller-manager allocates from.
 POD_NETWORK = "10.244.0.0/16"
 # No registry serves these images: a node that lacks them should say so (ErrImageNeverPull) at once
@@ -34,20 +38,42 @@ PLUGIN_CONTAINER = "install-cni-plugin"
 CONFIG_MAP = "kube-flannel-cfg"
 
 
-def flannel_build(v: Versions) -> GoBuild:
-    """flanneld (the module root) and install-conf. cgo is on because the udp backend, which main.go
-    imports on amd64, is C; netgo/osusergo keep name lookups in Go so the static binary needs no NSS."""
+def lean_main(main_go: str, keep: tuple[str, ...] = KEPT_BACKEND_PACKAGES) -> str:
+    """flannel's main.go (read from the module at build time) without the blank imports of the backends
+    not kept. Raises ValueError where main.go no longer imports a kept backend that way, or imports none
+    this would drop: the build must not silently keep every backend or lose one."""
+    prefix = f'_ "{FLANNEL_MODULE}/pkg/backend/'
+    kept, dropped, lines = set(), [], []
+    for line in main_go.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith(prefix) and stripped.endswith('"'):
+            name = stripped[len(prefix) : -1]
+            if name in keep:
+                kept.add(name)
+            else:
+                dropped.append(name)
+                continue
+        lines.append(line)
+    if missing := sorted(set(keep) - kept):
+        raise ValueError(f"flannel's main.go does not blank-import the backends {', '.join(missing)}")
+    if not dropped:
+        raise ValueError("flannel's main.go blank-imports no backend beyond the kept ones")
+    return "".join(lines)
+
+
+def flannel_build(v: Versions, main_go: str) -> GoBuild:
+    """flanneld, from the module's main.go with only the kept backends (lean_main), and install-conf.
+    Without the udp backend nothing is C, so both binaries are static Go."""
     sdk = v.raw["flannel"]["tencentcloud_sdk"]
     return GoBuild(
         name="flannel",
         module=FLANNEL_MODULE,
         version=v["flannel"],
-        packages=[FLANNEL_MODULE, f"{FLANNEL_MODULE}/cmd/install_conf"],
-        ldflags=[f"-X {FLANNEL_MODULE}/pkg/version.Version={v['flannel']}", "-extldflags=-static"],
-        tags=["netgo", "osusergo"],
-        cgo=True,
+        packages=[".", f"{FLANNEL_MODULE}/cmd/install_conf"],
+        ldflags=[f"-X {FLANNEL_MODULE}/pkg/version.Version={v['flannel']}"],
+        main_text=lean_main(main_go),
         replace={module: f"{module} {sdk}" for module in TENCENT_SDK_MODULES},
-        rename={"flannel": "flanneld", "install_conf": "install-conf"},
+        rename={"wcbuild": "flanneld", "install_conf": "install-conf"},
     )
 
 

@@ -186,13 +186,48 @@ def test_flannel_images_put_binaries_where_the_manifest_runs_them() -> None:
     assert main.dockerfile.startswith("FROM base:1") and plugin.dockerfile.startswith("FROM base:1")
 
 
+FLANNEL_MAIN = """package main
+
+import (
+	"github.com/flannel-io/flannel/pkg/backend"
+	_ "github.com/flannel-io/flannel/pkg/backend/alloc"
+	_ "github.com/flannel-io/flannel/pkg/backend/hostgw"
+	_ "github.com/flannel-io/flannel/pkg/backend/ipsec"
+	_ "github.com/flannel-io/flannel/pkg/backend/udp"
+	_ "github.com/flannel-io/flannel/pkg/backend/vxlan"
+)
+"""
+
+
 def test_flannel_build_replaces_the_sdk_modules_the_proxy_refuses() -> None:
     versions = load()
-    build = flannel.flannel_build(versions)
+    build = flannel.flannel_build(versions, FLANNEL_MAIN)
     sdk = versions.raw["flannel"]["tencentcloud_sdk"]
     assert build.replace == {module: f"{module} {sdk}" for module in flannel.TENCENT_SDK_MODULES}
-    assert build.rename == {"flannel": "flanneld", "install_conf": "install-conf"}
-    assert flannel.cni_plugin_build(versions).packages == [f"{flannel.PLUGINS_MODULE}/plugins/meta/flannel"]
+    assert build.rename == {"wcbuild": "flanneld", "install_conf": "install-conf"}
+    assert not build.cgo
+
+
+def test_flanneld_is_built_with_only_the_backends_the_samples_use() -> None:
+    lean = flannel.lean_main(FLANNEL_MAIN)
+    assert '"github.com/flannel-io/flannel/pkg/backend"' in lean
+    for name in ("alloc", "hostgw", "vxlan"):
+        assert f'_ "github.com/flannel-io/flannel/pkg/backend/{name}"' in lean
+    assert "ipsec" not in lean and "udp" not in lean
+
+
+def test_a_main_go_without_a_kept_backend_or_anything_to_drop_is_refused() -> None:
+    with pytest.raises(ValueError, match="does not blank-import the backends vxlan"):
+        flannel.lean_main(FLANNEL_MAIN.replace("backend/vxlan", "backend/other"))
+    only_kept = "".join(
+        line for line in FLANNEL_MAIN.splitlines(keepends=True) if "ipsec" not in line and "udp" not in line
+    )
+    with pytest.raises(ValueError, match="no backend beyond the kept ones"):
+        flannel.lean_main(only_kept)
+
+
+def test_the_flannel_cni_plugin_comes_from_the_cni_plugins_module() -> None:
+    assert flannel.cni_plugin_build(load()).packages == [f"{flannel.PLUGINS_MODULE}/plugins/meta/flannel"]
 
 
 def _render_storage() -> dict[str, dict[str, Any]]:
